@@ -1,0 +1,70 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { RouteInput } from './router/types.js';
+import type { Route, Runtime } from './runtime.js';
+import type { Endpoint } from './service/endpoint.js';
+import type { ProblemCode } from './problem.js';
+import type { UpstreamExchange } from './proxy/exchange.js';
+
+/** Who gets told when the response is over (the proxy that accepted the request). */
+export interface RequestOwner {
+  complete(ctx: RequestContext): void;
+}
+
+/**
+ * Everything one request carries through the pipeline, and nothing more. Every field is set in
+ * the constructor so all contexts share one hidden class; filters add what they learn
+ * (`route`, `claims`, extra response headers), the upstream exchange records the outcome.
+ *
+ * The context is its own `RouteInput`: routers read method, host, path, query and headers
+ * straight off it.
+ */
+export class RequestContext implements RouteInput {
+  /** `performance.now()` at arrival. */
+  readonly startTime: number;
+  readonly method: string;
+  /** Lower-case host without port, from Host or an absolute-form target. */
+  host = '';
+  /** The normalized path (SPEC §5): routed, checked and forwarded. */
+  path = '/';
+  /** Raw query without `?`. */
+  query = '';
+  requestId = '';
+  traceId = '';
+  /** The client address used for rate limits and logs (SPEC §5: socket peer unless trusted proxy). */
+  clientIp = '';
+  /** Request headers to send upstream, flat `[name, value, …]`, hop-by-hop already removed. */
+  upstreamHeaders: string[] = [];
+  /** Headers to add to whatever response this request gets (CORS, RateLimit, x-request-id). */
+  responseHeaders: string[] = [];
+  /** Whether the request has a body to forward. */
+  hasBody = false;
+
+  route: Route | undefined = undefined;
+  /** Verified JWT claims, when the JWT filter ran. */
+  claims: Readonly<Record<string, unknown>> | undefined = undefined;
+
+  endpoint: Endpoint | undefined = undefined;
+  /** The upstream attempt under way, cancelled if the client leaves first. */
+  exchange: UpstreamExchange | undefined = undefined;
+  attempts = 0;
+  status = 0;
+  bytesSent = 0;
+  reason: ProblemCode | undefined = undefined;
+  /** A short explanation of a failure, for the access log. */
+  detail: string | undefined = undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly runtime: Runtime,
+    readonly owner: RequestOwner,
+    startTime: number,
+  ) {
+    this.startTime = startTime;
+    this.method = req.method ?? 'GET';
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+}

@@ -1,0 +1,124 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { writeAccessLog } from '../access-log.js';
+import { RequestContext, type RequestOwner } from '../context.js';
+import { RESPONDED, type FilterVerdict } from '../filter.js';
+import { Problem, sendProblem } from '../problem.js';
+import type { Runtime } from '../runtime.js';
+import { UpstreamExchange, type ExchangeOwner } from './exchange.js';
+import { readRequestHead, type HeadOptions } from './request-head.js';
+
+const kContext = Symbol('sekisho.context');
+type TrackedResponse = ServerResponse & { [kContext]?: RequestContext };
+
+/**
+ * The proxy core's request path, shared by every role:
+ *   request head → filter pipeline (routing is one of its stages) → the service picks an
+ *   endpoint → an upstream exchange streams the response back.
+ * The role decides the filters (through the runtime's pipeline) and the head options.
+ *
+ * `runtime` is swapped by reloads; each request keeps the generation it started with.
+ */
+export class Proxy implements ExchangeOwner, RequestOwner {
+  /** Requests between arrival and the end of their response. */
+  inFlight = 0;
+  /** Set by a graceful stop: responses then ask clients to close their connections. */
+  draining = false;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    public runtime: Runtime,
+    private readonly options: HeadOptions,
+    private readonly accessLog: Logger,
+  ) {}
+
+  /** The listener's request handler. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const ctx = new RequestContext(req, res, this.runtime, this, performance.now());
+    this.inFlight++;
+    (res as TrackedResponse)[kContext] = ctx;
+    res.once('close', onResponseClose);
+    if (this.draining) ctx.responseHeaders.push('connection', 'close');
+
+    const bad = readRequestHead(ctx, this.options);
+    if (bad !== undefined) return this.respond(ctx, bad);
+    const verdict = ctx.runtime.pipeline.run(ctx);
+    if (verdict === undefined) this.forward(ctx);
+    else if (verdict instanceof Promise) verdict.then((v) => this.afterPipeline(ctx, v), (e: Error) => this.pipelineFailed(ctx, e));
+    else this.afterPipeline(ctx, verdict);
+  };
+
+  private afterPipeline(ctx: RequestContext, verdict: FilterVerdict): void {
+    if (verdict === undefined) this.forward(ctx);
+    else if (verdict !== RESPONDED) this.respond(ctx, verdict);
+  }
+
+  /** Filters resolve rather than reject; a rejection is a bug, answered without leaking it. */
+  private pipelineFailed(ctx: RequestContext, error: Error): void {
+    ctx.detail = error.message;
+    this.respond(ctx, new Problem('upstream_unavailable', 'the request could not be processed'));
+  }
+
+  private forward(ctx: RequestContext): void {
+    const route = ctx.route!;
+    const service = route.service;
+    const endpoint = service.pick();
+    if (endpoint === undefined) {
+      return this.respond(ctx, new Problem('no_healthy_upstream', `service "${service.name}" has no healthy endpoint`));
+    }
+    ctx.endpoint = endpoint;
+    ctx.attempts++;
+    const exchange = new UpstreamExchange(ctx, endpoint, this);
+    ctx.exchange = exchange;
+    const query = ctx.query;
+    const path = route.upstreamPath(ctx.path);
+    endpoint.transport.dispatch(
+      {
+        method: ctx.method,
+        path: query === '' ? path : `${path}?${query}`,
+        headers: ctx.upstreamHeaders,
+        body: ctx.hasBody ? ctx.req : null,
+        headersTimeoutMs: route.timeoutMs,
+        bodyTimeoutMs: service.config.idleTimeoutMs,
+      },
+      exchange,
+    );
+  }
+
+  respond(ctx: RequestContext, problem: Problem): void {
+    const res = ctx.res;
+    if (res.headersSent || res.destroyed) return;
+    ctx.status = problem.status;
+    ctx.reason = problem.code;
+    ctx.detail ??= problem.detail;
+    const extra = ctx.requestId === '' ? ctx.responseHeaders : [...ctx.responseHeaders, 'x-request-id', ctx.requestId];
+    ctx.bytesSent = sendProblem(res, problem, ctx.requestId, extra, ctx.method === 'HEAD');
+  }
+
+  /** Accounting once the response is over, however it ended. */
+  complete(ctx: RequestContext): void {
+    if (!ctx.res.writableFinished) ctx.exchange?.cancel();
+    if (ctx.status === 0) ctx.status = 499; // the client left before any response (nginx's convention)
+    const durationMs = performance.now() - ctx.startTime;
+    const stats = ctx.route?.stats ?? ctx.runtime.unrouted;
+    stats.count(ctx.endpoint?.config.version ?? '', ctx.status);
+    stats.duration.observe(durationMs / 1000);
+    writeAccessLog(this.accessLog, ctx, durationMs);
+    if (--this.inFlight === 0 && this.drained !== undefined) this.drained();
+  }
+
+  /** Resolves once no request is in flight (graceful stop). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.drained = resolve;
+    });
+  }
+}
+
+/** The `close` listener every response shares: no closure per request. */
+function onResponseClose(this: ServerResponse): void {
+  const ctx = (this as TrackedResponse)[kContext]!;
+  ctx.owner.complete(ctx);
+}
