@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { RouteInput } from './router/types.js';
 import type { Route, Runtime } from './runtime.js';
 import type { Endpoint } from './service/endpoint.js';
@@ -38,6 +39,12 @@ export class RequestContext implements RouteInput {
   responseHeaders: string[] = [];
   /** Whether the request has a body to forward. */
   hasBody = false;
+  /**
+   * What is sent upstream as the body: the request stream itself by default (set after the head
+   * is read). Filters may replace it — a size-limiting stream, a buffered copy that retries can
+   * replay — but must keep it streaming unless they bound what they hold.
+   */
+  body: Readable | Buffer | null = null;
 
   route: Route | undefined = undefined;
   /** Verified JWT claims, when the JWT filter ran. */

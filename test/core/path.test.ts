@@ -32,9 +32,9 @@ describe('normalizePath', () => {
   for (const input of rejected) {
     it(`rejects ${JSON.stringify(input)} with 400`, () => {
       const result = normalizePath(input);
-      assert.ok(result instanceof Problem);
-      assert.equal(result.code, 'bad_request');
-      assert.equal(result.status, 400);
+      assert.ok(result instanceof Problem, `accepted as ${String(result)}`);
+      assert.equal((result as Problem).code, 'bad_request');
+      assert.equal((result as Problem).status, 400);
     });
   }
 

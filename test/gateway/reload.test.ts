@@ -75,7 +75,8 @@ describe('hot reload', () => {
     const target = (await send(`${gw.url}/echo`)).json().name;
     writeFileSync(gw.configFile, 'gateway:\n  listen: 127.0.0.1:0\n  routes:\n    - { name: x, match: { pathPrefix: / }, service: missing }\n  bogus: 1\n');
     gw.proc.child.kill('SIGHUP');
-    const refused = await eventually(async () => gw.proc.logs().find((l) => l['msg'] === 'config refused; the previous config keeps serving'));
+    const refused = await eventually(async () =>
+      gw.proc.logs().find((l) => l['msg'] === 'config refused; the previous config keeps serving' && JSON.stringify(l['errors']).includes('bogus')));
     const errors = refused['errors'] as string[];
     assert.ok(errors.some((e) => /bogus/.test(e)), errors.join('\n'));
     assert.ok(errors.some((e) => /missing/.test(e)), errors.join('\n'));

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, send } from '../helpers/http.js';
+import { eventually, send, sendWithNodeHttp } from '../helpers/http.js';
 import { startGateway, startUpstream, stopAll, type GatewayProc, type Upstream } from '../helpers/processes.js';
 
 describe('gateway routing through real sockets', () => {
@@ -90,8 +90,8 @@ services:
   });
 
   it('sets request id, trace context and X-Forwarded-*, removes hop-by-hop headers', async () => {
-    const r = await send(`${gw.url}/api/billing/h`, {
-      headers: { connection: 'keep-alive, x-drop-me', 'x-drop-me': '1', 'keep-alive': 'timeout=5', 'x-forwarded-for': '6.6.6.6', 'x-sekisho-peer': 'spiffe://evil' },
+    const r = await sendWithNodeHttp(`${gw.url}/api/billing/h`, {
+      connection: 'keep-alive, x-drop-me', 'x-drop-me': '1', 'keep-alive': 'timeout=5', 'x-forwarded-for': '6.6.6.6', 'x-sekisho-peer': 'spiffe://evil',
     });
     const h = r.json<{ headers: Record<string, string> }>().headers;
     assert.match(h['x-request-id']!, /^[0-9a-f-]{36}$/);

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { Agent, request } from 'undici';
 
 export interface Reply {
@@ -49,4 +50,23 @@ export async function eventually<T>(check: () => Promise<T | undefined>, ms = 10
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${ms} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A request through `node:http`, which (unlike undici) lets a test send hop-by-hop headers such
+ * as `Connection` and `Keep-Alive` to see that the proxy removes them.
+ */
+export function sendWithNodeHttp(url: string, headers: Record<string, string>): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => JSON.parse(text) as T });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -78,7 +78,7 @@ export class Proxy implements ExchangeOwner, RequestOwner {
         method: ctx.method,
         path: query === '' ? path : `${path}?${query}`,
         headers: ctx.upstreamHeaders,
-        body: ctx.hasBody ? ctx.req : null,
+        body: ctx.body,
         headersTimeoutMs: route.timeoutMs,
         bodyTimeoutMs: service.config.idleTimeoutMs,
       },

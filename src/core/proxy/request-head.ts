@@ -89,6 +89,7 @@ export function readRequestHead(ctx: RequestContext, options: HeadOptions): Prob
     out.push('x-forwarded-host', authority);
   }
   out.push('host', authority, 'x-request-id', ctx.requestId, 'traceparent', forwardedTrace);
+  if (ctx.hasBody) ctx.body = req;
   return undefined;
 }
 
