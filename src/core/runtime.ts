@@ -1,5 +1,5 @@
 import { BlockList, isIPv6 } from 'node:net';
-import type { RouteConfig, SekishoConfig, ServiceConfig } from '../config/types.js';
+import type { RouteConfig, SekishoConfig, ServiceConfig, ServiceEndpoint } from '../config/types.js';
 import type { Pipeline } from './filter.js';
 import type { CounterChild, HistogramChild } from './metrics.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
@@ -8,6 +8,7 @@ import type { Router } from './router/types.js';
 import { Endpoint } from './service/endpoint.js';
 import { Service } from './service/service.js';
 import { Http1Transport } from './upstream/http1.js';
+import type { UpstreamTransport } from './upstream/transport.js';
 
 /**
  * Per-route counters, resolved lazily per (version, status) and then reused, so counting a
@@ -100,6 +101,12 @@ function endpointKey(service: ServiceConfig, url: string): string {
   return `${service.name} ${url} ${service.protocol} ${service.connectTimeoutMs}`;
 }
 
+/** Opens the connections to one endpoint: plain HTTP/1.1 for static endpoints, mTLS in the mesh. */
+export type TransportFactory = (service: ServiceConfig, endpoint: ServiceEndpoint) => UpstreamTransport;
+
+export const plainHttpTransport: TransportFactory = (service, endpoint) =>
+  new Http1Transport(endpoint.url, { connectTimeoutMs: service.connectTimeoutMs });
+
 /**
  * Builds the services of `config`. Endpoints (their pools and health state) whose key did not
  * change are taken over from `previous`, so a reload keeps warm connections and health verdicts.
@@ -108,6 +115,7 @@ export function buildServices(
   config: SekishoConfig,
   metrics: ProxyMetrics,
   previous?: ReadonlyMap<string, Service>,
+  transportFor: TransportFactory = plainHttpTransport,
 ): Map<string, Service> {
   const reusable = new Map<string, Endpoint>();
   for (const service of previous?.values() ?? []) {
@@ -118,7 +126,7 @@ export function buildServices(
     const endpoints = (serviceConfig.endpoints ?? []).map((ep) => {
       const old = reusable.get(endpointKey(serviceConfig, ep.url));
       if (old !== undefined && old.config.weight === ep.weight && old.config.version === ep.version) return old;
-      return new Endpoint(ep, new Http1Transport(ep.url, { connectTimeoutMs: serviceConfig.connectTimeoutMs }));
+      return new Endpoint(ep, transportFor(serviceConfig, ep));
     });
     services.set(serviceConfig.name, new Service(serviceConfig, endpoints, metrics));
   }

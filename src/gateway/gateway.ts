@@ -6,14 +6,13 @@ import type { Logger } from 'pino';
 import { formatConfigError, loadConfigFile } from '../config/load.js';
 import type { GatewayConfig, SekishoConfig } from '../config/types.js';
 import { createAdminServer } from '../core/admin.js';
-import { Pipeline } from '../core/filter.js';
 import { createListener, drain, formatAddress, listen } from '../core/listener.js';
 import { createLogger } from '../core/log.js';
 import { Proxy } from '../core/proxy/proxy.js';
-import { routeFilter } from '../core/proxy/route-filter.js';
 import { ProxyMetrics } from '../core/proxy-metrics.js';
 import { buildRoutes, buildServices, buildTrustedProxies, releaseEndpoints, Runtime } from '../core/runtime.js';
 import { effectiveConfig } from './effective-config.js';
+import { buildGatewayPipeline } from './pipeline.js';
 
 export interface GatewayOptions {
   /** The config file: read at start and on every reload. */
@@ -100,10 +99,9 @@ export class Gateway {
     const gateway = config.gateway!;
     const services = buildServices(config, this.metrics, previous?.services);
     const { routes, router } = buildRoutes(gateway.routes, services, this.metrics);
-    const pipeline = new Pipeline([routeFilter]);
-    const stripped = new Set(Object.values(gateway.auth?.jwt?.forwardClaims ?? {}));
+    const { pipeline, strippedHeaders } = buildGatewayPipeline(gateway, this.metrics, previous);
     this.metrics.configVersion.labels('gateway').set(version);
-    return new Runtime(version, config, services, routes, router, pipeline, buildTrustedProxies(gateway.trustedProxies), stripped, this.metrics);
+    return new Runtime(version, config, services, routes, router, pipeline, buildTrustedProxies(gateway.trustedProxies), strippedHeaders, this.metrics);
   }
 
   /**
