@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, send } from '../helpers/http.js';
+import { oneServiceGateway } from '../helpers/configs.js';
 import { startGateway, startUpstream, stopAll, type GatewayProc, type Upstream } from '../helpers/processes.js';
 
 interface ClusterView {
@@ -25,16 +26,9 @@ describe('active health checks take endpoints out and bring them back', () => {
 
   before(async () => {
     [a, b] = await Promise.all([startUpstream('a'), startUpstream('b')]);
-    gw = await startGateway(`
-gateway:
-  listen: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  routes: [{ name: app, match: { pathPrefix: / }, service: app }]
-services:
-  app:
-    endpoints: [${a.url}, ${b.url}]
-    healthCheck: { path: /healthz, interval: 100ms, timeout: 500ms, unhealthyAfter: 2, healthyAfter: 2 }
-`);
+    gw = await startGateway(
+      oneServiceGateway([a.url, b.url], 'healthCheck: { path: /healthz, interval: 100ms, timeout: 500ms, unhealthyAfter: 2, healthyAfter: 2 }'),
+    );
   });
   after(stopAll);
 
@@ -71,16 +65,9 @@ describe('passive failure marking ejects an endpoint that refuses connections', 
   it('stops sending traffic to a dead endpoint after consecutive failures', async () => {
     const alive = await startUpstream('alive');
     const dead = await startUpstream('dead');
-    const gw = await startGateway(`
-gateway:
-  listen: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  routes: [{ name: app, match: { pathPrefix: / }, service: app }]
-services:
-  app:
-    endpoints: [${alive.url}, ${dead.url}]
-    outlierDetection: { consecutiveGatewayFailure: 2, ejectionTime: 30s, maxEjectedPercent: 50 }
-`);
+    const gw = await startGateway(
+      oneServiceGateway([alive.url, dead.url], 'outlierDetection: { consecutiveGatewayFailure: 2, ejectionTime: 30s, maxEjectedPercent: 50 }'),
+    );
     try {
       await dead.proc.stop('SIGKILL');
       let failures = 0;

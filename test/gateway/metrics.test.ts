@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { send } from '../helpers/http.js';
+import { oneServiceGateway } from '../helpers/configs.js';
 import { startGateway, startUpstream, stopAll, type GatewayProc, type Upstream } from '../helpers/processes.js';
 
 function sample(text: string, series: string): number {
@@ -14,14 +15,7 @@ describe('admin endpoints and metrics', () => {
 
   before(async () => {
     app = await startUpstream('app');
-    gw = await startGateway(`
-gateway:
-  listen: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  routes: [{ name: app, match: { pathPrefix: /app }, service: app }]
-services:
-  app: { endpoints: [${app.url}] }
-`);
+    gw = await startGateway(oneServiceGateway([app.url], '', '/app'));
   });
   after(stopAll);
 

@@ -2,6 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { send } from '../helpers/http.js';
+import { oneServiceGateway } from '../helpers/configs.js';
 import { startGateway, startUpstream, stopAll } from '../helpers/processes.js';
 
 describe('graceful shutdown', () => {
@@ -9,14 +10,7 @@ describe('graceful shutdown', () => {
 
   it('finishes an in-flight slow request on SIGTERM, refuses new work, exits 0', async () => {
     const app = await startUpstream('app');
-    const gw = await startGateway(`
-gateway:
-  listen: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  routes: [{ name: app, match: { pathPrefix: / }, service: app }]
-services:
-  app: { endpoints: [${app.url}] }
-`);
+    const gw = await startGateway(oneServiceGateway([app.url]));
     const slow = request(`${gw.url}/slow?ms=1500`);
     await app.proc.waitForLine((l) => l.startsWith('slow request'));
     gw.proc.child.kill('SIGTERM');

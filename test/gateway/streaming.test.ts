@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
+import { oneServiceGateway } from '../helpers/configs.js';
 import { startGateway, startUpstream, stopAll, type GatewayProc, type Upstream } from '../helpers/processes.js';
 
 // Larger than the issue's 100 MB so that “bounded” has room to be told apart from “buffered”:
@@ -42,14 +43,7 @@ describe('bodies stream through with bounded memory', () => {
 
   before(async () => {
     app = await startUpstream('app');
-    gw = await startGateway(`
-gateway:
-  listen: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  routes: [{ name: app, match: { pathPrefix: / }, service: app }]
-services:
-  app: { endpoints: [${app.url}] }
-`);
+    gw = await startGateway(oneServiceGateway([app.url]));
     baselineKb = currentRssKb(gw.proc.child.pid!);
   });
   after(stopAll);
