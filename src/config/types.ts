@@ -240,7 +240,7 @@ export interface ServiceConfig {
   readonly protocol: 'http' | 'http2' | 'grpc';
   /** Static upstreams; when absent the instances come from the mesh registry. */
   readonly endpoints?: readonly ServiceEndpoint[];
-  /** Time from the request being sent to the response head arriving (per try when retrying). */
+  /** Deadline for the response head, across every try and backoff (`retries.perTryTimeoutMs` bounds each try). */
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
   /** Longest silence allowed while a response body streams. */

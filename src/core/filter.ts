@@ -28,7 +28,16 @@ export type FilterResult = FilterVerdict | Promise<FilterVerdict>;
 
 /** An ordered list of filters, built once per config generation. */
 export class Pipeline {
-  constructor(readonly filters: readonly Filter[]) {}
+  constructor(
+    readonly filters: readonly Filter[],
+    /** Releases what the filters hold beyond a request (connections, timers); see `close`. */
+    private readonly onClose?: () => void,
+  ) {}
+
+  /** Called when the generation owning this pipeline is retired (reload or stop). */
+  close(): void {
+    this.onClose?.();
+  }
 
   /** Runs the filters from `from` on; synchronous until a filter returns a promise. */
   run(ctx: RequestContext, from = 0): FilterResult {

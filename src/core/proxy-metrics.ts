@@ -11,6 +11,9 @@ export class ProxyMetrics {
   readonly requests: Counter;
   readonly duration: Histogram;
   readonly retries: Counter;
+  readonly retryBudgetExhausted: Counter;
+  readonly mirrored: Counter;
+  readonly faults: Counter;
   readonly rateLimitRejected: Counter;
   readonly authRejected: Counter;
   readonly circuitOpen: Gauge;
@@ -26,6 +29,9 @@ export class ProxyMetrics {
     this.duration = r.histogram('sekisho_request_duration_seconds', 'Time from request head to response end.',
       ['role', 'route', 'service'], LATENCY_BUCKETS);
     this.retries = r.counter('sekisho_upstream_retries_total', 'Upstream attempts beyond the first.', ['role', 'service']);
+    this.retryBudgetExhausted = r.counter('sekisho_retry_budget_exhausted_total', 'Retries not made because the retry budget was spent.', ['role', 'service']);
+    this.mirrored = r.counter('sekisho_mirror_requests_total', 'Mirrored copies sent, or skipped (no endpoint, too many in flight).', ['role', 'service', 'version', 'outcome']);
+    this.faults = r.counter('sekisho_faults_injected_total', 'Requests delayed or aborted by fault injection.', ['role', 'service', 'kind']);
     this.rateLimitRejected = r.counter('sekisho_ratelimit_rejected_total', 'Requests refused with 429.', ['role', 'route']);
     this.authRejected = r.counter('sekisho_auth_rejected_total', 'Requests refused by authentication.', ['role', 'reason']);
     this.circuitOpen = r.gauge('sekisho_circuit_open', '1 while a service\'s circuit breaker is refusing requests.', ['role', 'service']);

@@ -6,7 +6,7 @@ import type { ProxyMetrics } from './proxy-metrics.js';
 import { createRouter, rewritePath } from './router/index.js';
 import type { Router } from './router/types.js';
 import { Endpoint } from './service/endpoint.js';
-import { Service } from './service/service.js';
+import { Service, type ServiceOptions } from './service/service.js';
 import { Http1Transport } from './upstream/http1.js';
 import type { UpstreamTransport } from './upstream/transport.js';
 
@@ -93,6 +93,7 @@ export class Runtime {
   /** Stops background work (health checks); connections are released by `releaseEndpoints`. */
   stop(): void {
     for (const service of this.services.values()) service.stop();
+    this.pipeline.close();
   }
 }
 
@@ -109,13 +110,19 @@ export const plainHttpTransport: TransportFactory = (service, endpoint) =>
 
 /**
  * Builds the services of `config`. Endpoints (their pools and health state) whose key did not
- * change are taken over from `previous`, so a reload keeps warm connections and health verdicts.
+ * change are taken over from `previous`, so a reload keeps warm connections and health verdicts;
+ * so are each service's circuit-breaker counts and retry budget while their limits stay the same.
+ *
+ * `options.callerSide: false` is for a sidecar's inbound side: no retries, traffic split,
+ * mirroring or fault injection there, since the caller's hop already applied them (see
+ * `ServiceOptions`).
  */
 export function buildServices(
   config: SekishoConfig,
   metrics: ProxyMetrics,
   previous?: ReadonlyMap<string, Service>,
   transportFor: TransportFactory = plainHttpTransport,
+  options: ServiceOptions = {},
 ): Map<string, Service> {
   const reusable = new Map<string, Endpoint>();
   for (const service of previous?.values() ?? []) {
@@ -128,7 +135,7 @@ export function buildServices(
       if (old !== undefined && old.config.weight === ep.weight && old.config.version === ep.version) return old;
       return new Endpoint(ep, transportFor(serviceConfig, ep));
     });
-    services.set(serviceConfig.name, new Service(serviceConfig, endpoints, metrics));
+    services.set(serviceConfig.name, new Service(serviceConfig, endpoints, metrics, options, previous?.get(serviceConfig.name)));
   }
   return services;
 }

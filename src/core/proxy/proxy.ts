@@ -60,30 +60,28 @@ export class Proxy implements ExchangeOwner, RequestOwner {
     this.respond(ctx, new Problem('upstream_unavailable', 'the request could not be processed'));
   }
 
+  /**
+   * Hands the routed request to its service: the traffic split (and sticky key) choose the
+   * version, fault injection may answer or hold it, and the exchange takes it from there.
+   */
   private forward(ctx: RequestContext): void {
-    const route = ctx.route!;
-    const service = route.service;
-    const endpoint = service.pick();
-    if (endpoint === undefined) {
-      return this.respond(ctx, new Problem('no_healthy_upstream', `service "${service.name}" has no healthy endpoint`));
+    const service = ctx.route!.service;
+    const stickyHash = service.sticky?.hash(ctx.headers);
+    const endpoints = service.split === undefined ? service.all : service.split.choose(ctx, stickyHash);
+    const fault = service.fault;
+    let delayMs = 0;
+    if (fault !== undefined) {
+      if (fault.aborts()) {
+        service.faults.abort.inc();
+        ctx.detail = 'fault injection: abort';
+        return this.respond(ctx, new Problem('upstream_unavailable', `fault injection aborted the request to service "${service.name}"`, undefined, fault.abortStatus));
+      }
+      delayMs = fault.delayMs();
+      if (delayMs > 0) service.faults.delay.inc();
     }
-    ctx.endpoint = endpoint;
-    ctx.attempts++;
-    const exchange = new UpstreamExchange(ctx, endpoint, this);
+    const exchange = new UpstreamExchange(ctx, endpoints, stickyHash, this);
     ctx.exchange = exchange;
-    const query = ctx.query;
-    const path = route.upstreamPath(ctx.path);
-    endpoint.transport.dispatch(
-      {
-        method: ctx.method,
-        path: query === '' ? path : `${path}?${query}`,
-        headers: ctx.upstreamHeaders,
-        body: ctx.body,
-        headersTimeoutMs: route.timeoutMs,
-        bodyTimeoutMs: service.config.idleTimeoutMs,
-      },
-      exchange,
-    );
+    exchange.start(delayMs);
   }
 
   respond(ctx: RequestContext, problem: Problem): void {

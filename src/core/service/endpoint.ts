@@ -1,5 +1,6 @@
 import type { ServiceEndpoint } from '../../config/types.js';
 import type { UpstreamTransport } from '../upstream/transport.js';
+import { hashString } from './sticky.js';
 
 /** The service currently responsible for an endpoint (endpoints outlive config reloads). */
 export interface EndpointOwner {
@@ -33,10 +34,15 @@ export class Endpoint {
   /** Set by the service that adopted this endpoint; a reload hands it to the next one. */
   owner: EndpointOwner | undefined = undefined;
 
+  /** Hash of the URL: this endpoint's stable identity for sticky (rendezvous) picking. */
+  readonly stickySeed: number;
+
   constructor(
     readonly config: ServiceEndpoint,
     readonly transport: UpstreamTransport,
-  ) {}
+  ) {
+    this.stickySeed = hashString(config.url);
+  }
 
   /** `host:port`, the name endpoints go by in logs and metrics. */
   get address(): string {

@@ -5,8 +5,14 @@ import { Endpoint } from '../../../src/core/service/endpoint.js';
 import type { UpstreamTransport } from '../../../src/core/upstream/transport.js';
 
 const noTransport = {} as UpstreamTransport;
-function endpoints(n: number): Endpoint[] {
-  return Array.from({ length: n }, (_, i) => new Endpoint({ url: `http://127.0.0.1:${9000 + i}`, host: '127.0.0.1', port: 9000 + i, protocol: 'http:', weight: 1, version: 'v1' }, noTransport));
+function endpoints(n: number, weights: readonly number[] = []): Endpoint[] {
+  return Array.from({ length: n }, (_, i) => new Endpoint({ url: `http://127.0.0.1:${9000 + i}`, host: '127.0.0.1', port: 9000 + i, protocol: 'http:', weight: weights[i] ?? 1, version: 'v1' }, noTransport));
+}
+
+function counts(eps: Endpoint[], pick: () => Endpoint, n: number): number[] {
+  const out = eps.map(() => 0);
+  for (let i = 0; i < n; i++) out[eps.indexOf(pick())]!++;
+  return out;
 }
 
 /** A deterministic PRNG (mulberry32) so distribution checks are exact and repeatable. */
@@ -61,5 +67,32 @@ describe('balancers', () => {
     const seen = new Set<Endpoint>();
     for (let i = 0; i < 100; i++) seen.add(b.pick(eps));
     assert.equal(seen.size, 3);
+  });
+
+  it('weighted round-robin gives each endpoint exactly its share, interleaved', () => {
+    const eps = endpoints(3, [5, 1, 1]);
+    const b = new RoundRobinBalancer();
+    const order = Array.from({ length: 7 }, () => eps.indexOf(b.pick(eps)));
+    assert.deepEqual(order, [0, 0, 1, 0, 2, 0, 0], 'smooth: the heavy endpoint is not picked five times in a row');
+    assert.deepEqual(counts(eps, () => b.pick(eps), 700), [500, 100, 100]);
+  });
+
+  it('weight 0 drains an endpoint', () => {
+    const eps = endpoints(3, [1, 0, 1]);
+    for (const b of [new RoundRobinBalancer(), new RandomBalancer(seeded(2)), new LeastRequestBalancer(seeded(2))]) {
+      assert.equal(counts(eps, () => b.pick(eps), 300)[1], 0, b.constructor.name);
+    }
+  });
+
+  it('random and least-request follow weights', () => {
+    const eps = endpoints(2, [3, 1]);
+    const random = counts(eps, () => new RandomBalancer(seeded(5)).pick(eps), 1);
+    assert.equal(random.length, 2);
+    const r = new RandomBalancer(seeded(5));
+    const byRandom = counts(eps, () => r.pick(eps), 40_000);
+    assert.ok(Math.abs(byRandom[0]! - 30_000) < 600, byRandom.join(','));
+    const lr = new LeastRequestBalancer(seeded(6));
+    const byLeast = counts(eps, () => lr.pick(eps), 40_000);
+    assert.ok(byLeast[0]! > byLeast[1]! * 2, byLeast.join(','));
   });
 });
