@@ -2,7 +2,10 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ListenAddress, ListenerLimits } from '../config/types.js';
+import { newRequestId } from './headers.js';
+import { Problem, problemBody } from './problem.js';
 
 export interface ListenerOptions {
   readonly address: ListenAddress;
@@ -17,6 +20,11 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
  * The downstream HTTP/1.1 listener with the protections every public port needs: a deadline for
  * the request head (slowloris), an optional one for the whole request, a bounded head size, and
  * Node's strict parser (the lenient one is never enabled: it lets request smuggling through).
+ *
+ * Requests the parser refuses (hostile framing, an oversized head, a head too slow to arrive)
+ * never reach the handler: they get a problem document (SPEC §6) and the connection is closed.
+ * The header count is left to the request head reader (431), so Node must not silently drop
+ * headers beyond a count of its own.
  */
 export function createListener(handler: Handler, options: ListenerOptions): Server {
   const common = {
@@ -25,14 +33,53 @@ export function createListener(handler: Handler, options: ListenerOptions): Serv
     keepAliveTimeout: options.limits.keepAliveTimeoutMs,
     maxHeaderSize: options.limits.maxHeaderSize,
     insecureHTTPParser: false,
-    requireHostHeader: true,
+    // Checked by the request head reader instead, so a missing Host gets a problem document.
+    requireHostHeader: false,
     connectionsCheckingInterval: Math.min(1000, options.limits.headersTimeoutMs),
   };
   const server = options.tls
     ? createHttpsServer({ ...common, cert: options.tls.cert, key: options.tls.key }, handler)
     : createHttpServer(common, handler);
   server.keepAliveTimeout = options.limits.keepAliveTimeoutMs;
+  server.maxHeadersCount = 0;
+  server.on('clientError', answerClientError);
   return server;
+}
+
+/** What a parser or timeout error tells the client. */
+function clientErrorStatus(code: string | undefined): { status: number; reason: string; detail: string } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, reason: 'Request Header Fields Too Large', detail: 'the request head is too large' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, reason: 'Request Timeout', detail: 'the request was not received in time' };
+    default:
+      return { status: 400, reason: 'Bad Request', detail: 'the request is not valid HTTP/1.1' };
+  }
+}
+
+/**
+ * Answers a request the parser refused, then closes the connection: after a framing error
+ * nothing more on it can be trusted. A response already under way is cut instead.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inProgress = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const { status, reason, detail } = clientErrorStatus(error.code);
+  const problem = new Problem('bad_request', detail, undefined, status);
+  const body = problemBody(problem, newRequestId());
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\n` +
+      'content-type: application/problem+json\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'x-sekisho-reason: bad_request\r\n' +
+      'connection: close\r\n\r\n' +
+      body,
+  );
+  socket.once('finish', () => socket.destroy());
 }
 
 /** Binds `server`; rejects with a readable error when the address is taken or invalid. */

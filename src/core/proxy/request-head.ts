@@ -13,15 +13,33 @@ export interface HeadOptions {
 
 const MAX_REQUEST_ID_LENGTH = 200;
 
+/** Header fields per request when the config sets no `limits.maxHeaderCount` (Envoy's default too). */
+const DEFAULT_MAX_HEADER_COUNT = 100;
+
 /**
  * One pass over the raw request head: target → host/path/query (path normalized), client IP,
  * and the header list to forward (hop-by-hop removed, request id, trace context and
  * X-Forwarded-* set). Returns a Problem for a request that must not go further.
+ *
+ * Node's strict parser has already refused malformed framing (CL+TE, duplicate Content-Length,
+ * bad chunk sizes, obs-fold, bare LF, invalid characters; see listener.ts). What it lets through
+ * but a proxy must not forward ambiguously is refused here: too many header fields (431), no Host
+ * or more than one (HTTP/1.1), a transfer coding other than plain `chunked`, versions other than
+ * HTTP/1.x.
  */
 export function readRequestHead(ctx: RequestContext, options: HeadOptions): Problem | undefined {
+  const problem = readHead(ctx, options);
+  // A refused request still gets an id, for its problem document and the access log.
+  if (problem !== undefined && ctx.requestId === '') ctx.requestId = newRequestId();
+  return problem;
+}
+
+function readHead(ctx: RequestContext, options: HeadOptions): Problem | undefined {
   const req = ctx.req;
   const raw = req.rawHeaders;
   const out = ctx.upstreamHeaders;
+  const framing = checkFraming(ctx);
+  if (framing !== undefined) return framing;
   let host: string | undefined;
   let forwardedFor: string | undefined;
   let forwardedProto: string | undefined;
@@ -35,7 +53,10 @@ export function readRequestHead(ctx: RequestContext, options: HeadOptions): Prob
     const value = raw[i + 1]!;
     const lower = name.toLowerCase();
     switch (lower) {
-      case 'host': host ??= value; continue;
+      case 'host':
+        if (host !== undefined) return refuseHead(ctx, 'more than one Host header');
+        host = value;
+        continue;
       case 'x-forwarded-for': forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`; continue;
       case 'x-forwarded-proto': forwardedProto ??= value; continue;
       case 'x-forwarded-host': forwardedHost ??= value; continue;
@@ -45,7 +66,11 @@ export function readRequestHead(ctx: RequestContext, options: HeadOptions): Prob
       // Hop-by-hop, or handled by the upstream client itself (`expect: 100-continue`).
       case 'keep-alive': case 'proxy-connection': case 'te': case 'trailer': case 'upgrade': case 'expect':
         continue;
-      case 'transfer-encoding': ctx.hasBody = true; continue;
+      case 'transfer-encoding':
+        // Node decodes `chunked` only; any other coding would be forwarded still encoded.
+        if (value.toLowerCase() !== 'chunked') return refuseHead(ctx, 'unsupported Transfer-Encoding (only chunked)');
+        ctx.hasBody = true;
+        continue;
       case 'content-length': ctx.hasBody = value !== '0'; break;
       default:
         if (options.stripInternalHeaders && lower.startsWith('x-sekisho-')) continue;
@@ -54,10 +79,14 @@ export function readRequestHead(ctx: RequestContext, options: HeadOptions): Prob
     out.push(name, value);
   }
 
+  if (host === undefined && req.httpVersionMinor === 1) return refuseHead(ctx, 'an HTTP/1.1 request needs a Host header');
   const target = readTarget(ctx, req.url ?? '/');
   if (target !== undefined) return target;
-  if (host !== undefined && ctx.host === '') ctx.host = hostName(host);
-  const authority = host ?? ctx.host;
+  // An absolute-form target names the authority itself, and then Host is ignored (RFC 9112 §3.2.2):
+  // the upstream must get the host that was routed on.
+  const absoluteAuthority = ctx.host === '' ? undefined : authorityOf(req.url!);
+  if (absoluteAuthority === undefined && host !== undefined) ctx.host = hostName(host);
+  const authority = absoluteAuthority ?? host ?? '';
 
   const tokens = connectionTokens(connection);
   if (tokens !== undefined) removeNamed(out, tokens);
@@ -91,6 +120,33 @@ export function readRequestHead(ctx: RequestContext, options: HeadOptions): Prob
   out.push('host', authority, 'x-request-id', ctx.requestId, 'traceparent', forwardedTrace);
   if (ctx.hasBody) ctx.body = req;
   return undefined;
+}
+
+/** What the parser allows but a proxy refuses before looking at any header's meaning. */
+function checkFraming(ctx: RequestContext): Problem | undefined {
+  const req = ctx.req;
+  if (req.httpVersionMajor !== 1) return refuseHead(ctx, 'only HTTP/1.0 and HTTP/1.1 are served');
+  const limit = ctx.runtime.config.gateway?.limits.maxHeaderCount ?? DEFAULT_MAX_HEADER_COUNT;
+  if (req.rawHeaders.length > 2 * limit) {
+    return refuseHead(ctx, `more than ${limit} header fields`, 431);
+  }
+  return undefined;
+}
+
+/**
+ * A head no proxy should forward: refused, and the connection closed, since whatever the client
+ * sends next on it was framed by a sender that got this one wrong.
+ */
+function refuseHead(ctx: RequestContext, detail: string, status?: number): Problem {
+  ctx.responseHeaders.push('connection', 'close');
+  return new Problem('bad_request', detail, undefined, status);
+}
+
+/** `http://Example.com:8080/x` → `Example.com:8080`. */
+function authorityOf(absoluteUrl: string): string {
+  const start = absoluteUrl.indexOf('//') + 2;
+  const end = absoluteUrl.slice(start).search(/[/?#]/);
+  return end === -1 ? absoluteUrl.slice(start) : absoluteUrl.slice(start, start + end);
 }
 
 /** Origin form (`/p?q`) or absolute form (`http://host/p?q`, how HTTP proxies are addressed). */

@@ -1,0 +1,1 @@
+export { BodyLimitFilter } from './filter.js';
