@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { runControlPlane } from './control-plane.js';
+import { runCtl } from './ctl.js';
 import { runGateway } from './gateway.js';
+import { runSidecar } from './sidecar.js';
+import { runUp } from './up.js';
 import { runValidate } from './validate.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -9,15 +13,71 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 const program = new Command()
   .name('sekisho')
   .description('An API gateway and a service mesh in one package.')
-  .version(version);
+  .version(version)
+  // `sekisho sidecar --version v2` is the instance's version, not the program's.
+  .enablePositionalOptions();
+
+program
+  .command('up')
+  .description('run the whole mesh of a file on this machine: control plane, gateway, apps and their sidecars')
+  .argument('[file]', 'config file (YAML)', 'sekisho.yaml')
+  .action(async (file: string) => {
+    process.exitCode = await runUp(file);
+  });
 
 program
   .command('gateway')
-  .description('run a standalone gateway from a config file')
-  .requiredOption('-c, --config <file>', 'config file (YAML)')
+  .description('run a gateway: standalone from a config file, or a mesh member with --control-plane')
+  .option('-c, --config <file>', 'config file (YAML), standalone mode')
   .option('--no-watch', 'do not reload when the file changes (SIGHUP still reloads)')
-  .action(async (opts: { config: string; watch: boolean }) => {
-    process.exitCode = await runGateway(opts.config, opts.watch);
+  .option('--control-plane <urls>', "the control plane's TLS address(es), comma-separated (mesh member)")
+  .option('--token <token>', 'join token for the first certificate (default $SEKISHO_JOIN_TOKEN)')
+  .option('--name <name>', "the gateway's name: identity spiffe://<mesh>/gateway/<name>", 'gateway')
+  .option('--ca <file>', 'mesh CA certificate to verify the control plane with (default $SEKISHO_CA)')
+  .option('--state-dir <dir>', 'where the last certificate and config are kept (default .sekisho/gateway-<name>)')
+  .action(async (opts: { config?: string; watch: boolean; controlPlane?: string; token?: string; name: string; ca?: string; stateDir?: string }) => {
+    process.exitCode = await runGateway(opts);
+  });
+
+program
+  .command('sidecar')
+  .description('run the sidecar of one app instance')
+  .requiredOption('--service <name>', 'the service this instance belongs to')
+  .option('--version <label>', 'the version this instance runs', 'v1')
+  .requiredOption('--app-port <port>', "the app's port on 127.0.0.1")
+  .option('--control-plane <urls>', "the control plane's TLS address(es), comma-separated", 'https://127.0.0.1:15012')
+  .option('--token <token>', 'join token for the first certificate (default $SEKISHO_JOIN_TOKEN)')
+  .option('--inbound <addr>', 'mTLS listener for the mesh (a port alone means 127.0.0.1)', '127.0.0.1:15006')
+  .option('--outbound <addr>', 'plain HTTP listener for the app, on loopback', '127.0.0.1:15001')
+  .option('--admin <addr>', 'admin listener', '127.0.0.1:15020')
+  .option('--ca <file>', 'mesh CA certificate to verify the control plane with (default $SEKISHO_CA)')
+  .option('--state-dir <dir>', 'where the last certificate and config are kept (default .sekisho/sidecar-<service>-<inbound port>)')
+  .action(async (opts: Parameters<typeof runSidecar>[0]) => {
+    process.exitCode = await runSidecar(opts);
+  });
+
+program
+  .command('control-plane')
+  .description('run the control plane: CA, registry, config push, admin API')
+  .requiredOption('-c, --config <file>', 'config file (YAML)')
+  .option('--store <url>', 'memory | file:DIR (overrides controlPlane.store)')
+  .option('--ca-out <file>', 'write the mesh CA certificate here once ready (for proxies started with --ca)')
+  .option('--listen <addr>', 'admin API address (overrides controlPlane.listen)')
+  .option('--xds <addr>', 'push-channel TLS address (overrides controlPlane.xds)')
+  .action(async (opts: { config: string; store?: string; caOut?: string; listen?: string; xds?: string }) => {
+    process.exitCode = await runControlPlane(opts);
+  });
+
+program
+  .command('ctl')
+  .description('ask a running control plane: status | services | routes | certs | split SERVICE v1=95 v2=5')
+  .argument('<command>', 'status | services | routes | certs | split')
+  .argument('[args...]', 'for split: SERVICE VERSION=WEIGHT…')
+  .option('--control-plane <url>', "the control plane's admin address", 'http://127.0.0.1:15000')
+  .option('--json', 'print the JSON answer', false)
+  .option('--token <token>', 'admin token (default $SEKISHO_ADMIN_TOKEN)')
+  .action(async (command: string, args: string[], opts: { controlPlane: string; json: boolean; token?: string }) => {
+    process.exitCode = await runCtl(command, args, opts);
   });
 
 program

@@ -1,4 +1,5 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,11 @@ import { createListener, drain, formatAddress, listen } from '../core/listener.j
 import { createLogger } from '../core/log.js';
 import { Proxy } from '../core/proxy/proxy.js';
 import { ProxyMetrics } from '../core/proxy-metrics.js';
-import { buildRoutes, buildServices, buildTrustedProxies, releaseEndpoints, Runtime } from '../core/runtime.js';
+import { buildRoutes, buildServices, buildTrustedProxies, releaseEndpoints, Runtime, type TransportFactory } from '../core/runtime.js';
+import { MeshClient } from '../mesh/client.js';
+import { meshConfig, type Snapshot } from '../mesh/snapshot.js';
+import { StateDir } from '../mesh/state-dir.js';
+import { meshTransports } from '../mesh/transports.js';
 import { effectiveConfig } from './effective-config.js';
 import { buildGatewayPipeline } from './pipeline.js';
 
@@ -22,6 +27,18 @@ export interface GatewayOptions {
   readonly logger?: Logger;
 }
 
+/** A gateway that is a mesh member: identity and config come from the control plane. */
+export interface MemberOptions {
+  readonly controlPlanes: readonly string[];
+  readonly token: string | undefined;
+  /** The mesh CA the control plane's certificate must chain to (else the one in the state dir). */
+  readonly caPem: string | undefined;
+  /** The gateway's name: its identity is spiffe://<mesh>/gateway/<name>. */
+  readonly name: string;
+  readonly stateDir: string;
+  readonly logger?: Logger;
+}
+
 export interface ReloadOutcome {
   readonly ok: boolean;
   readonly version: number;
@@ -29,8 +46,9 @@ export interface ReloadOutcome {
 }
 
 /**
- * The standalone gateway: the proxy core with the north–south filters, a public listener, an
- * admin listener, and hot reload of its config file.
+ * The gateway: the proxy core with the north–south filters, a public listener and an admin
+ * listener. Standalone, it runs a config file with hot reload; as a mesh member, it runs the
+ * control plane's snapshots and reaches mesh services over mTLS with its own identity.
  */
 export class Gateway {
   private readonly metrics = new ProxyMetrics('gateway');
@@ -46,12 +64,20 @@ export class Gateway {
   address: AddressInfo | undefined;
   adminAddress: AddressInfo | undefined;
 
+  private expiryTimer: NodeJS.Timeout | undefined;
+
+  /** Set for a mesh member. */
+  private readonly mesh: MeshClient | undefined;
+
   private constructor(
     private readonly options: GatewayOptions,
     initial: SekishoConfig,
+    /** A mesh member's client and the snapshot `initial` comes from. */
+    member?: { readonly mesh: MeshClient; readonly snapshot: Snapshot },
   ) {
     this.logger = options.logger ?? createLogger('gateway');
-    const runtime = this.buildRuntime(initial, 1);
+    this.mesh = member?.mesh;
+    const runtime = this.buildRuntime(initial, member?.snapshot.version ?? 1, undefined, member && meshTransports(member.snapshot, member.mesh));
     this.proxy = new Proxy(runtime, { stripInternalHeaders: true }, this.logger);
   }
 
@@ -62,6 +88,42 @@ export class Gateway {
     if (loaded.config.gateway === undefined) throw new Error(`${options.configFile}: no "gateway" section`);
     const gateway = new Gateway(options, loaded.config);
     await gateway.listen(loaded.config.gateway);
+    return gateway;
+  }
+
+  /**
+   * Joins the mesh, waits for the first config (from the control plane, or the state dir when the
+   * control plane is away) and starts serving its `gateway` section; later snapshots are applied
+   * like reloads, and acknowledged or rejected.
+   */
+  static async startMember(options: MemberOptions): Promise<Gateway> {
+    const logger = options.logger ?? createLogger('gateway');
+    let gateway: Gateway | undefined;
+    let first: Snapshot | undefined;
+    const mesh = new MeshClient({
+      controlPlanes: options.controlPlanes,
+      token: options.token,
+      caPem: options.caPem,
+      kind: 'gateway',
+      name: options.name,
+      // Unique per process: replicas of one gateway name are separate proxies to the control plane.
+      id: `${options.name}@${hostname()}/${process.pid}`,
+      state: new StateDir(options.stateDir),
+      logger,
+      apply: (snapshot) => {
+        if (snapshot.config.gateway === undefined) throw new Error('the mesh config has no "gateway" section');
+        if (gateway === undefined) first = snapshot;
+        else gateway.applySnapshot(snapshot);
+      },
+      onCredentials: () => gateway?.updateCertExpiry(),
+    });
+    await mesh.start();
+    await mesh.ready;
+    gateway = new Gateway({ configFile: '', watch: false, logger }, meshConfig(first!), { mesh, snapshot: first! });
+    await gateway.listen(first!.config.gateway!);
+    gateway.expiryTimer = setInterval(() => gateway!.updateCertExpiry(), 1000);
+    gateway.expiryTimer.unref();
+    gateway.updateCertExpiry();
     return gateway;
   }
 
@@ -78,7 +140,7 @@ export class Gateway {
       metrics: this.metrics.registry,
       ready: () => !this.stopping,
       routes: {
-        '/config': () => ({ body: effectiveConfig(this.runtime) }),
+        '/config': () => ({ body: this.mesh === undefined ? effectiveConfig(this.runtime) : { ...(effectiveConfig(this.runtime) as object), mesh: this.mesh.status() } }),
         '/clusters': () => ({ body: { version: this.runtime.version, services: [...this.runtime.services.values()].map((s) => s.snapshot()) } }),
       },
     });
@@ -92,12 +154,14 @@ export class Gateway {
     }
     this.runtime.start();
     if (this.options.watch !== false) this.watchConfigFile();
-    this.logger.info({ listen: formatAddress({ host: this.address.address, port: this.address.port }), admin: formatAddress({ host: this.adminAddress.address, port: this.adminAddress.port }), version: this.runtime.version }, 'gateway ready');
+    const identity = this.mesh?.current.spiffeId;
+    this.logger.info({ identity, listen: formatAddress({ host: this.address.address, port: this.address.port }), admin: formatAddress({ host: this.adminAddress.address, port: this.adminAddress.port }), version: this.runtime.version }, 'gateway ready');
   }
 
-  private buildRuntime(config: SekishoConfig, version: number, previous?: Runtime): Runtime {
+  /** `transports`: how endpoints are reached (default plain HTTP; mTLS for a mesh member's mesh services). */
+  private buildRuntime(config: SekishoConfig, version: number, previous?: Runtime, transports?: TransportFactory): Runtime {
     const gateway = config.gateway!;
-    const services = buildServices(config, this.metrics, previous?.services);
+    const services = buildServices(config, this.metrics, previous?.services, transports);
     const { routes, router } = buildRoutes(gateway.routes, services, this.metrics);
     const { pipeline, strippedHeaders } = buildGatewayPipeline(gateway, this.metrics, previous);
     this.metrics.configVersion.labels('gateway').set(version);
@@ -110,6 +174,9 @@ export class Gateway {
    * Concurrent calls are coalesced (the file is read again once the running reload ends).
    */
   reload(): Promise<ReloadOutcome> {
+    if (this.mesh !== undefined) {
+      return Promise.resolve({ ok: false, version: this.runtime.version, errors: ['a mesh member takes its config from the control plane'] });
+    }
     if (this.reloading !== undefined) {
       this.reloadAgain = true;
       return this.reloading;
@@ -148,6 +215,25 @@ export class Gateway {
     return { ok: true, version: next.version, errors: [] };
   }
 
+  /** A pushed snapshot, swapped in like a reload; throwing rejects it and changes nothing. */
+  private applySnapshot(snapshot: Snapshot): void {
+    if (this.stopping) throw new Error('the gateway is stopping');
+    const previous = this.runtime;
+    const config = meshConfig(snapshot);
+    this.warnAboutRestartOnlyChanges(previous.config.gateway!, config.gateway!);
+    const next = this.buildRuntime(config, snapshot.version, previous, meshTransports(snapshot, this.mesh!));
+    next.start();
+    this.proxy.runtime = next;
+    previous.stop();
+    void releaseEndpoints(previous.services, next.services);
+    this.logger.info({ version: next.version, routes: next.routes.length, services: next.services.size }, 'config applied');
+  }
+
+  private updateCertExpiry(): void {
+    if (this.mesh === undefined || !this.mesh.hasCredentials) return;
+    this.metrics.certExpiry.labels('gateway').set(Math.max(0, Math.round((this.mesh.current.notAfter - Date.now()) / 1000)));
+  }
+
   private warnAboutRestartOnlyChanges(before: GatewayConfig, after: GatewayConfig): void {
     const changed = ['listen', 'admin', 'tls', 'limits', 'adminToken'].filter(
       (key) => JSON.stringify(before[key as keyof GatewayConfig]) !== JSON.stringify(after[key as keyof GatewayConfig]),
@@ -173,6 +259,8 @@ export class Gateway {
     this.stopping = true;
     this.logger.info({ inFlight: this.proxy.inFlight }, 'gateway draining');
     this.watcher?.close();
+    this.mesh?.stop();
+    clearInterval(this.expiryTimer);
     await this.reloading;
     this.proxy.draining = true;
     const limits = this.runtime.config.gateway!.limits;

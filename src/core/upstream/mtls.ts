@@ -1,0 +1,112 @@
+import type { PeerCertificate } from 'node:tls';
+import { Pool } from 'undici';
+import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from './transport.js';
+
+/** The proxy's own certificate and key and the CA its peers must chain to, all PEM. */
+export interface TlsCredentials {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caPem: string;
+}
+
+/** Where the current credentials are read; a renewal replaces the object (never mutates it). */
+export interface CredentialSource {
+  readonly current: TlsCredentials;
+}
+
+export interface MtlsOptions {
+  readonly connectTimeoutMs: number;
+  /** The URI SAN the peer's certificate must carry: the identity of the service meant. */
+  readonly expectedIdentity: string;
+  readonly credentials: CredentialSource;
+}
+
+/**
+ * HTTP/1.1 over mutual TLS to a mesh peer (another proxy's inbound listener). The peer must
+ * present a certificate from the mesh CA whose SPIFFE ID is the service this endpoint belongs
+ * to; we present ours. When our certificate is renewed, the next request opens a new pool with
+ * it and the old pool closes once its in-flight requests have finished — no request fails.
+ */
+export class MtlsTransport implements UpstreamTransport {
+  private pool: Pool;
+  private poolCredentials: TlsCredentials;
+
+  constructor(
+    private readonly origin: string,
+    private readonly options: MtlsOptions,
+  ) {
+    this.poolCredentials = options.credentials.current;
+    this.pool = this.newPool(this.poolCredentials);
+  }
+
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
+    this.currentPool().dispatch(
+      {
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: request.headersTimeoutMs,
+        bodyTimeout: request.bodyTimeoutMs,
+      },
+      handler,
+    );
+  }
+
+  async probe(path: string, timeoutMs: number): Promise<number> {
+    const { statusCode, body } = await this.currentPool().request({
+      method: 'GET',
+      path,
+      headers: { 'user-agent': 'sekisho-health-check' },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await body.dump();
+    return statusCode;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  /** The pool for the credentials in force: one reference comparison per request. */
+  private currentPool(): Pool {
+    const current = this.options.credentials.current;
+    if (current !== this.poolCredentials) {
+      void this.pool.close();
+      this.poolCredentials = current;
+      this.pool = this.newPool(current);
+    }
+    return this.pool;
+  }
+
+  private newPool(credentials: TlsCredentials): Pool {
+    const expected = this.options.expectedIdentity;
+    return new Pool(this.origin, {
+      connect: {
+        timeout: this.options.connectTimeoutMs,
+        ca: credentials.caPem,
+        cert: credentials.certPem,
+        key: credentials.keyPem,
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.3',
+        // Resumed sessions skip the certificate exchange, and with it the identity check.
+        maxCachedSessions: 0,
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => checkPeerIdentity(cert, expected),
+      },
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      pipelining: 1,
+    });
+  }
+}
+
+/** The peer is who we meant to reach only if its certificate's URI SAN is exactly `expected`. */
+export function checkPeerIdentity(cert: PeerCertificate, expected: string): Error | undefined {
+  const sans = (cert.subjectaltname ?? '').split(', ');
+  if (sans.includes(`URI:${expected}`)) return undefined;
+  const error = new Error(`peer certificate is ${cert.subjectaltname || 'without a SPIFFE ID'}, expected ${expected}`) as NodeJS.ErrnoException;
+  error.code = 'ERR_TLS_CERT_ALTNAME_INVALID';
+  return error;
+}

@@ -1,0 +1,20 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort } from '../../src/mesh/ports.js';
+import { send } from '../helpers/http.js';
+import { meshYaml, startControlPlane, startSidecar } from '../helpers/mesh.js';
+import { startUpstream, stopAll } from '../helpers/processes.js';
+
+describe('a list of control planes', () => {
+  after(stopAll);
+
+  it('fails over from one that does not answer to the next', async () => {
+    const cp = await startControlPlane(meshYaml('mesh: { name: shop }\nservices:\n  orders: {}\n'));
+    const nobody = `https://127.0.0.1:${await freePort()}`;
+    const app = await startUpstream('orders');
+    const sidecar = await startSidecar({ ...cp, xdsUrl: `${nobody},${cp.xdsUrl}` }, { service: 'orders', appPort: app.port });
+    assert.ok(sidecar.proc.lines.some((l) => l.includes('control plane unreachable') && l.includes(nobody)), 'the first one was tried');
+    const res = await send(`${sidecar.outboundUrl}/hello`, { headers: { host: 'orders' } });
+    assert.equal(res.status, 200, res.text);
+  });
+});
