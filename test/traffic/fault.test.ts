@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { send } from '../helpers/http.js';
+import { eventually, send } from '../helpers/http.js';
 import { getLoad, metricValue } from '../helpers/load.js';
 import { startGateway, startUpstream, stopAll } from '../helpers/processes.js';
 
@@ -41,7 +41,7 @@ services:
 
     const metrics = (await send(`${gw.adminUrl}/metrics`)).text;
     assert.equal(metricValue(metrics, 'sekisho_faults_injected_total', { service: 'delay', kind: 'delay' }), 1);
-    const line = gw.proc.logs().find((l) => l.msg === 'request' && l.path === '/abort/echo');
-    assert.equal(line?.detail, 'fault injection: abort');
+    const line = await eventually(async () => gw.proc.logs().find((l) => l.msg === 'request' && l.path === '/abort/echo'));
+    assert.equal(line.detail, 'fault injection: abort');
   });
 });

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { send } from '../helpers/http.js';
+import { eventually, send } from '../helpers/http.js';
 import { getLoad, metricValue, runLoad } from '../helpers/load.js';
 import { startGateway, startUpstream, stopAll, type GatewayProc, type Upstream } from '../helpers/processes.js';
 
@@ -131,8 +131,12 @@ services:
       const metrics = (await send(`${gw.adminUrl}/metrics`)).text;
       assert.ok(metricValue(metrics, 'sekisho_retry_budget_exhausted_total', { service: 'app' }) > 0);
       assert.equal(metricValue(metrics, 'sekisho_upstream_retries_total', { service: 'app' }), upstreamLoad - n);
-      const denied = gw.proc.logs().find((l) => l.msg === 'request' && String(l.detail).includes('retry budget exhausted'));
-      assert.ok(denied, 'the access log says why a request was not retried');
+      // The access log is asynchronous: wait for the line (eventually fails the test if it never comes).
+      await eventually(
+        async () => gw.proc.logs().find((l) => l.msg === 'request' && String(l.detail).includes('retry budget exhausted')),
+        5000,
+        'an access log line saying why a request was not retried',
+      );
     } finally {
       await stopAll();
     }

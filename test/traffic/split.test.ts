@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { send } from '../helpers/http.js';
+import { eventually, send } from '../helpers/http.js';
 import { getLoad, metricValue, runLoad, type LoadResult } from '../helpers/load.js';
 import { startGateway, startUpstream, stopAll, type GatewayProc, type Upstream } from '../helpers/processes.js';
 
@@ -58,8 +58,8 @@ describe('traffic split between versions', () => {
     assert.equal(shareOf(canary, 'v2'), 100);
     const beta = await getLoad(`${gw.url}/beta/x`, 50, 4);
     assert.equal(shareOf(beta, 'v2'), 100);
-    const line = gw.proc.logs().findLast((l) => l.msg === 'request' && l.path === '/beta/x');
-    assert.equal(line?.version, 'v2', 'the access log names the chosen version');
+    const line = await eventually(async () => gw.proc.logs().findLast((l) => l.msg === 'request' && l.path === '/beta/x'));
+    assert.equal(line.version, 'v2', 'the access log names the chosen version');
   });
 });
 

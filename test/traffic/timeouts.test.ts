@@ -57,9 +57,10 @@ services:
     assert.match(r.json().detail as string, /after 3 attempts/);
     assert.ok(elapsed >= 850 && elapsed < 4000, `answered after ${elapsed} ms (3 tries of 300 ms)`);
     await eventually(async () => ((await aborted()) === before + 3 ? true : undefined), 5000, 'three aborted tries');
-    const line = gw.proc.logs().find((l) => l.msg === 'request' && String(l.path).includes('/per-try/hang'));
-    assert.equal(line?.attempts, 3);
-    assert.equal(line?.reason, 'upstream_timeout');
+    // The access log is written asynchronously: wait for the line rather than expect it already.
+    const line = await eventually(async () => gw.proc.logs().find((l) => l.msg === 'request' && String(l.path).includes('/per-try/hang')));
+    assert.equal(line.attempts, 3);
+    assert.equal(line.reason, 'upstream_timeout');
   });
 
   it('retries never outlive the overall deadline', async () => {
