@@ -1,10 +1,9 @@
 import { Pool } from 'undici';
+import { dispatchOn, POOL_DEFAULTS, probeOn } from './pool.js';
 import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from './transport.js';
 
 export interface Http1Options {
   readonly connectTimeoutMs: number;
-  /** How long an idle pooled connection is kept; the upstream's Keep-Alive hint can shorten it. */
-  readonly keepAliveMs?: number;
 }
 
 /**
@@ -15,39 +14,15 @@ export class Http1Transport implements UpstreamTransport {
   private readonly pool: Pool;
 
   constructor(origin: string, options: Http1Options) {
-    this.pool = new Pool(origin, {
-      connect: { timeout: options.connectTimeoutMs },
-      keepAliveTimeout: options.keepAliveMs ?? 30_000,
-      keepAliveMaxTimeout: 600_000,
-      pipelining: 1,
-    });
+    this.pool = new Pool(origin, { ...POOL_DEFAULTS, connect: { timeout: options.connectTimeoutMs } });
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
-    this.pool.dispatch(
-      {
-        method: request.method,
-        path: request.path,
-        headers: request.headers,
-        body: request.body,
-        headersTimeout: request.headersTimeoutMs,
-        bodyTimeout: request.bodyTimeoutMs,
-      },
-      handler,
-    );
+    dispatchOn(this.pool, request, handler);
   }
 
-  async probe(path: string, timeoutMs: number): Promise<number> {
-    const { statusCode, body } = await this.pool.request({
-      method: 'GET',
-      path,
-      headers: { 'user-agent': 'sekisho-health-check' },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await body.dump();
-    return statusCode;
+  probe(path: string, timeoutMs: number): Promise<number> {
+    return probeOn(this.pool, path, timeoutMs);
   }
 
   close(): Promise<void> {

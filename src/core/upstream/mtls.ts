@@ -1,5 +1,6 @@
 import type { PeerCertificate } from 'node:tls';
 import { Pool } from 'undici';
+import { dispatchOn, POOL_DEFAULTS, probeOn } from './pool.js';
 import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from './transport.js';
 
 /** The proxy's own certificate and key and the CA its peers must chain to, all PEM. */
@@ -40,30 +41,11 @@ export class MtlsTransport implements UpstreamTransport {
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
-    this.currentPool().dispatch(
-      {
-        method: request.method,
-        path: request.path,
-        headers: request.headers,
-        body: request.body,
-        headersTimeout: request.headersTimeoutMs,
-        bodyTimeout: request.bodyTimeoutMs,
-      },
-      handler,
-    );
+    dispatchOn(this.currentPool(), request, handler);
   }
 
-  async probe(path: string, timeoutMs: number): Promise<number> {
-    const { statusCode, body } = await this.currentPool().request({
-      method: 'GET',
-      path,
-      headers: { 'user-agent': 'sekisho-health-check' },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await body.dump();
-    return statusCode;
+  probe(path: string, timeoutMs: number): Promise<number> {
+    return probeOn(this.currentPool(), path, timeoutMs);
   }
 
   close(): Promise<void> {
@@ -84,6 +66,7 @@ export class MtlsTransport implements UpstreamTransport {
   private newPool(credentials: TlsCredentials): Pool {
     const expected = this.options.expectedIdentity;
     return new Pool(this.origin, {
+      ...POOL_DEFAULTS,
       connect: {
         timeout: this.options.connectTimeoutMs,
         ca: credentials.caPem,
@@ -95,9 +78,6 @@ export class MtlsTransport implements UpstreamTransport {
         maxCachedSessions: 0,
         checkServerIdentity: (_host: string, cert: PeerCertificate) => checkPeerIdentity(cert, expected),
       },
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 600_000,
-      pipelining: 1,
     });
   }
 }
