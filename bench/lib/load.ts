@@ -1,0 +1,141 @@
+/**
+ * The two load generators, both native and pinned to the load core:
+ * - `wrk`, closed loop (each connection sends its next request when the answer arrives): the
+ *   maximum throughput a proxy sustains;
+ * - `h2load --rps`, open loop (requests leave at a constant rate whether or not earlier ones were
+ *   answered): the latency a proxy adds at a given load. Its per-request log gives the percentiles.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { commandExists, LOAD_CORE, pinning } from './process.js';
+import { percentileOfSorted } from './stats.js';
+
+const run = promisify(execFile);
+
+export const WRK = commandExists('wrk') ? 'wrk' : undefined;
+export const H2LOAD = commandExists('h2load') ? 'h2load' : undefined;
+
+function pinned(command: string, args: string[]): [string, string[]] {
+  return pinning ? ['taskset', ['-c', String(LOAD_CORE), command, ...args]] : [command, args];
+}
+
+/** `-H` arguments; h2load overrides the Host header only when it is given as `:authority`. */
+function headerArgs(headers: Record<string, string>, hostHeader = 'host'): string[] {
+  return Object.entries(headers).flatMap(([name, value]) => ['-H', `${name.toLowerCase() === 'host' ? hostHeader : name}: ${value}`]);
+}
+
+export interface ThroughputResult {
+  readonly requestsPerSecond: number;
+  /** Closed-loop latencies (ms): informative only, queueing inflates them by design. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Non-2xx answers plus socket errors: any of these makes the run invalid. */
+  readonly errors: number;
+  /** The part of `errors` that were answers (a proxy's own error responses), not socket errors. */
+  readonly non2xx: number;
+}
+
+export interface ThroughputLoad {
+  readonly url: string;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly headers?: Record<string, string>;
+}
+
+/** Maximum throughput with `wrk` (one thread, keep-alive). */
+export async function measureThroughput(load: ThroughputLoad): Promise<ThroughputResult> {
+  const args = ['-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--latency', ...headerArgs(load.headers ?? {}), load.url];
+  const [file, argv] = pinned(WRK!, args);
+  const { stdout } = await run(file, argv, { timeout: (load.seconds + 30) * 1000 });
+  return parseWrk(stdout);
+}
+
+const WRK_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+/** Reads `wrk --latency` output. Exported for its test. */
+export function parseWrk(output: string): ThroughputResult {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  if (!rps) throw new Error(`unexpected wrk output:\n${output}`);
+  const latency = (p: string): number => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(output);
+    return m ? Number(m[1]) * WRK_UNITS[m[2]!]! : Number.NaN;
+  };
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
+  return {
+    requestsPerSecond: Number(rps[1]),
+    p50Ms: latency('50'),
+    p99Ms: latency('99'),
+    errors: Number(non2xx?.[1] ?? 0) + socketErrors,
+    non2xx: Number(non2xx?.[1] ?? 0),
+  };
+}
+
+export interface LatencyResult {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Requests answered per second during the measured window (below the target = saturated). */
+  readonly achievedRps: number;
+  readonly requests: number;
+  /** Requests that failed: non-2xx/3xx answers, connection errors, timeouts. */
+  readonly errors: number;
+}
+
+export interface ConstantRateLoad {
+  readonly url: string;
+  /** Total requests per second, spread evenly over the connections. */
+  readonly rps: number;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly headers?: Record<string, string>;
+  /** Folder for h2load's per-request log (deleted after reading). */
+  readonly dir: string;
+}
+
+/**
+ * Latency at a constant request rate with `h2load --h1 --rps`. Each connection sends at
+ * rps/connections; latency is measured from the moment a request is sent, so with enough
+ * connections (spacing per connection ≫ latency) queueing behind a slow answer stays rare.
+ */
+export async function measureLatency(load: ConstantRateLoad): Promise<LatencyResult> {
+  const logFile = join(load.dir, `h2load-${process.hrtime.bigint()}.tsv`);
+  const args = [
+    '--h1',
+    `-c${load.connections}`,
+    `--rps=${(load.rps / load.connections).toFixed(3)}`,
+    `-D${Math.round(load.seconds * 1000)}ms`,
+    `--warm-up-time=${Math.round(load.warmupSeconds * 1000)}ms`,
+    `--log-file=${logFile}`,
+    ...headerArgs(load.headers ?? {}, ':authority'),
+    load.url,
+  ];
+  const [file, argv] = pinned(H2LOAD!, args);
+  const { stdout } = await run(file, argv, { timeout: (load.seconds + load.warmupSeconds + 30) * 1000 });
+  try {
+    return parseH2load(stdout, readFileSync(logFile, 'utf8'), load.seconds);
+  } finally {
+    rmSync(logFile, { force: true });
+  }
+}
+
+/**
+ * Reads h2load's summary and per-request log (`start µs  status  duration µs`). Its `failed`
+ * count already includes non-2xx/3xx answers, errors and timeouts. Exported for its test.
+ */
+export function parseH2load(summary: string, log: string, seconds: number): LatencyResult {
+  const failed = /requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed/.exec(summary);
+  if (!failed) throw new Error(`unexpected h2load output:\n${summary}`);
+  const lines = log.split('\n').filter((l) => l.length > 0);
+  const durations = Float64Array.from(lines, (line) => Number(line.split('\t')[2]) / 1000).sort();
+  return {
+    p50Ms: percentileOfSorted(durations, 50),
+    p99Ms: percentileOfSorted(durations, 99),
+    achievedRps: lines.length / seconds,
+    requests: lines.length,
+    errors: Number(failed[1]),
+  };
+}
