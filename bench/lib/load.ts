@@ -21,8 +21,12 @@ function pinned(command: string, args: string[]): [string, string[]] {
   return pinning ? ['taskset', ['-c', String(LOAD_CORE), command, ...args]] : [command, args];
 }
 
-/** `-H` arguments; h2load overrides the Host header only when it is given as `:authority`. */
-function headerArgs(headers: Record<string, string>, hostHeader = 'host'): string[] {
+/**
+ * `-H` arguments. Each tool replaces its own Host header only when told in its own spelling —
+ * wrk matches `Host` case-sensitively, h2load wants `:authority` — otherwise the request carries
+ * two Host headers and a strict proxy rightly answers 400.
+ */
+function headerArgs(headers: Record<string, string>, hostHeader = 'Host'): string[] {
   return Object.entries(headers).flatMap(([name, value]) => ['-H', `${name.toLowerCase() === 'host' ? hostHeader : name}: ${value}`]);
 }
 

@@ -97,7 +97,7 @@ export async function startSidecar(cp: ControlPlane, service: string, appPort: n
       '--outbound', String(outboundPort),
       '--admin', String(adminPort),
     ],
-    env: { SEKISHO_LOG_LEVEL: 'warn' },
+    env: { SEKISHO_LOG_LEVEL: process.env['BENCH_SIDECAR_LOG_LEVEL'] ?? 'warn' },
     cwd: dir,
     logFile: join(dir, 'sidecar.log'),
   });

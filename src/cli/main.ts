@@ -86,3 +86,7 @@ program
   });
 
 await program.parseAsync();
+
+// A command that failed is over: whatever it had opened before failing (a listener, a
+// control-plane connection) must not keep the process alive as a half-started proxy.
+if (process.exitCode !== undefined && process.exitCode !== 0) process.exit();
