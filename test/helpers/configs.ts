@@ -13,3 +13,17 @@ services:
   app: { endpoints: [${endpoints.join(', ')}]${extra} }
 `;
 }
+
+/**
+ * A gateway routing every path to the service `app`, whose settings (block YAML indented under
+ * `app:`) are `serviceBlock`; more services may follow it at the same indentation as `app`.
+ */
+export function gatewayForApp(serviceBlock: string): string {
+  return `
+gateway:
+  listen: 127.0.0.1:0
+  admin: 127.0.0.1:0
+  routes: [{ name: app, match: { pathPrefix: / }, service: app }]
+services:
+  app:${serviceBlock}`;
+}

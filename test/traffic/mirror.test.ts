@@ -3,24 +3,19 @@ import assert from 'node:assert/strict';
 import { eventually, send } from '../helpers/http.js';
 import { getLoad, metricValue, runLoad } from '../helpers/load.js';
 import { startGateway, startUpstream, stopAll } from '../helpers/processes.js';
+import { gatewayForApp } from '../helpers/configs.js';
 
 describe('mirroring', () => {
   after(stopAll);
 
   it('copies requests to v2, and the caller is unaffected when v2 is down', async () => {
     const [v1, v2] = await Promise.all([startUpstream('v1'), startUpstream('v2')]);
-    const gw = await startGateway(`
-gateway:
-  listen: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  routes: [{ name: app, match: { pathPrefix: / }, service: app }]
-services:
-  app:
+    const gw = await startGateway(gatewayForApp(`
     endpoints: [{ url: "${v1.url}", version: v1 }, { url: "${v2.url}", version: v2 }]
     outlierDetection: { consecutiveGatewayFailure: 0 }
     traffic: [{ to: { v1: 100 } }]
     mirror: { to: v2, percent: 100 }
-`);
+`));
     const load = await runLoad(50, 4, (i, dispatcher) => send(`${gw.url}/upload`, { method: 'POST', body: `body ${i}`, dispatcher }));
     assert.ok(load.replies.every((r) => r.status === 200 && r.json().name === 'v1'), 'callers get v1');
     const mirrored = await eventually(async () => {
@@ -40,17 +35,11 @@ services:
 
   it('mirrors the configured share of requests', async () => {
     const [v1, v2] = await Promise.all([startUpstream('v1'), startUpstream('v2')]);
-    const gw = await startGateway(`
-gateway:
-  listen: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  routes: [{ name: app, match: { pathPrefix: / }, service: app }]
-services:
-  app:
+    const gw = await startGateway(gatewayForApp(`
     endpoints: [{ url: "${v1.url}", version: v1 }, { url: "${v2.url}", version: v2 }]
     traffic: [{ to: { v1: 100 } }]
     mirror: { to: v2, percent: 20 }
-`);
+`));
     await getLoad(`${gw.url}/echo`, 1000, 8);
     const copies = await eventually(async () => {
       const metrics = (await send(`${gw.adminUrl}/metrics`)).text;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { eventually, send } from '../helpers/http.js';
 import { getLoad, metricValue, runLoad } from '../helpers/load.js';
 import { startGateway, startUpstream, stopAll, type GatewayProc, type Upstream } from '../helpers/processes.js';
+import { gatewayForApp } from '../helpers/configs.js';
 
 interface Stats {
   requests: number;
@@ -23,17 +24,11 @@ describe('retries against an upstream failing 30% of requests', () => {
     flaky = await startUpstream('flaky');
     // 8 attempts: a request fails only when all of them do (0.3^8 ≈ 0.007%). The budget is
     // sized for a 30% failure rate (≈ 0.43 retries per request).
-    gw = await startGateway(`
-gateway:
-  listen: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  routes: [{ name: app, match: { pathPrefix: / }, service: app }]
-services:
-  app:
+    gw = await startGateway(gatewayForApp(`
     endpoints: [${flaky.url}]
     timeout: 5s
     retries: { attempts: 8, on: [connect-failure, reset, 503], backoff: 1ms..5ms, budget: 100% }
-`);
+`));
   });
   after(stopAll);
 
@@ -81,17 +76,11 @@ describe('retries of requests that provably never left', () => {
     const live = await startUpstream('live');
     const dead = await startUpstream('dead');
     await dead.proc.stop('SIGKILL');
-    const gw = await startGateway(`
-gateway:
-  listen: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  routes: [{ name: app, match: { pathPrefix: / }, service: app }]
-services:
-  app:
+    const gw = await startGateway(gatewayForApp(`
     endpoints: [${live.url}, ${dead.url}]
     outlierDetection: { consecutiveGatewayFailure: 0 }
     retries: { attempts: 2, backoff: 1ms..5ms, budget: 100% }
-`);
+`));
     try {
       const load = await runLoad(100, 4, (i, dispatcher) => send(`${gw.url}/flaky?p=0`, { method: 'POST', body: `n=${i}`, dispatcher }));
       assert.deepEqual(load.replies.map((r) => r.status), Array(100).fill(200));
@@ -109,16 +98,10 @@ services:
 describe('the retry budget stops a retry storm', () => {
   it('holds total upstream load under its cap when the upstream fails every request', async () => {
     const down = await startUpstream('down');
-    const gw = await startGateway(`
-gateway:
-  listen: 127.0.0.1:0
-  admin: 127.0.0.1:0
-  routes: [{ name: app, match: { pathPrefix: / }, service: app }]
-services:
-  app:
+    const gw = await startGateway(gatewayForApp(`
     endpoints: [${down.url}]
     retries: { attempts: 5, on: [503], backoff: 1ms..2ms, budget: 20%, minRetriesPerSecond: 5 }
-`);
+`));
     try {
       const n = 400;
       const load = await getLoad(`${gw.url}/status/503`, n, 8);
