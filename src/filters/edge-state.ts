@@ -1,4 +1,5 @@
-import { JwksCache } from './jwt/jwks.js';
+import { SILENT_LOG, type EventLog } from './event-log.js';
+import { DEFAULT_JWKS_TIMING, JwksCache } from './jwt/jwks.js';
 import { MemoryStore } from './rate-limit/stores/memory.js';
 import { RedisStore } from './rate-limit/stores/redis.js';
 import type { RateLimitStore } from './rate-limit/stores/store.js';
@@ -18,6 +19,8 @@ export class EdgeState {
   private readonly jwksCaches = new Map<string, JwksCache>();
   private readonly used = new Set<object>();
 
+  constructor(private readonly log: EventLog = SILENT_LOG) {}
+
   beginGeneration(): void {
     this.used.clear();
   }
@@ -26,7 +29,7 @@ export class EdgeState {
   store(spec: string): RateLimitStore {
     if (spec === 'memory') return this.memory;
     let store = this.redisStores.get(spec);
-    if (store === undefined) this.redisStores.set(spec, (store = new RedisStore(spec)));
+    if (store === undefined) this.redisStores.set(spec, (store = new RedisStore(spec, this.log)));
     this.used.add(store);
     return store;
   }
@@ -35,7 +38,7 @@ export class EdgeState {
   jwks(uri: string): JwksCache {
     let cache = this.jwksCaches.get(uri);
     if (cache === undefined) {
-      this.jwksCaches.set(uri, (cache = new JwksCache(uri)));
+      this.jwksCaches.set(uri, (cache = new JwksCache(uri, DEFAULT_JWKS_TIMING, Date.now, this.log)));
       cache.start();
     }
     this.used.add(cache);

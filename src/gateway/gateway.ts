@@ -163,7 +163,7 @@ export class Gateway {
     const gateway = config.gateway!;
     const services = buildServices(config, this.metrics, previous?.services, transports);
     const { routes, router } = buildRoutes(gateway.routes, services, this.metrics);
-    const { pipeline, strippedHeaders } = buildGatewayPipeline(gateway, this.metrics, previous);
+    const { pipeline, strippedHeaders } = buildGatewayPipeline(gateway, this.metrics, previous, this.logger);
     this.metrics.configVersion.labels('gateway').set(version);
     return new Runtime(version, config, services, routes, router, pipeline, buildTrustedProxies(gateway.trustedProxies), strippedHeaders, this.metrics);
   }

@@ -6,6 +6,7 @@ import type { Runtime } from '../core/runtime.js';
 import { BodyLimitFilter } from '../filters/body-limit/index.js';
 import { createCorsFilter } from '../filters/cors/index.js';
 import { EdgeState } from '../filters/edge-state.js';
+import type { EventLog } from '../filters/event-log.js';
 import { createJwtFilter, KeysUnusableFilter } from '../filters/jwt/index.js';
 import { createRateLimitFilter } from '../filters/rate-limit/index.js';
 
@@ -28,10 +29,16 @@ const owners = new WeakMap<EdgeState, Pipeline>();
  * the request is known to be allowed at all.
  *
  * `previous` is the generation being replaced: its edge state (buckets, Redis clients, JWKS
- * caches) carries over. Throws at startup when a JWT key file is unusable.
+ * caches) carries over. `log` hears when a JWKS endpoint or a Redis store goes down or comes
+ * back. Throws at startup when a JWT key file is unusable.
  */
-export function buildGatewayPipeline(config: GatewayConfig, metrics: ProxyMetrics, previous?: Runtime): GatewayPipeline {
-  const state = (previous && edgeStates.get(previous.pipeline)) ?? new EdgeState();
+export function buildGatewayPipeline(
+  config: GatewayConfig,
+  metrics: ProxyMetrics,
+  previous?: Runtime,
+  log?: EventLog,
+): GatewayPipeline {
+  const state = (previous && edgeStates.get(previous.pipeline)) ?? new EdgeState(log);
   state.beginGeneration();
   const filters: Filter[] = [];
   if (config.cors !== undefined) filters.push(createCorsFilter(config.cors));

@@ -217,6 +217,10 @@ describe('JWT auth when the JWKS endpoint cannot be reached', () => {
     assert.equal(r.headers['x-sekisho-reason'], 'auth_unavailable');
     assert.equal(r.headers['www-authenticate'], undefined);
     assert.equal(r.json().code, 'auth_unavailable');
+    const down = await eventually(async () => gw.proc.logs().find((l) => String(l['msg']).startsWith('JWKS fetch failed')), 5_000, 'outage logged');
+    assert.equal(down['level'], 'warn');
+    assert.equal(down['jwksUri'], jwks.url);
+    assert.equal(gw.proc.logs().filter((l) => String(l['msg']).startsWith('JWKS fetch failed')).length, 1, 'logged once, not per retry');
 
     jwks.failing = false;
     await eventually(async () => {
@@ -224,6 +228,7 @@ describe('JWT auth when the JWKS endpoint cannot be reached', () => {
       assert.notEqual(again.status, 401);
       return again.status === 200 ? true : undefined;
     }, 15_000, 'keys fetched after the outage');
+    await eventually(async () => gw.proc.logs().find((l) => l['msg'] === 'JWKS fetched again'), 5_000, 'recovery logged');
   });
 });
 

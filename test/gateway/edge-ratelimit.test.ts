@@ -152,12 +152,15 @@ describe('rate limiting shared through a real redis-server', () => {
       assert.ok(viaClosed.ms < 1_000, `fail-closed answered in ${viaClosed.ms} ms`);
     }
     for (const gw of [open, closed]) assert.equal((await send(`${gw.adminUrl}/live`)).status, 200);
+    const outage = await eventually(async () => closed.proc.logs().find((l) => String(l['msg']).startsWith('rate-limit store unreachable')), 5_000, 'outage logged');
+    assert.equal(outage['level'], 'warn');
 
     await redis.start(); // empty: every bucket is full again
     await eventually(async () => {
       const r = await as(closed, 'frank');
       return r.status === 200 && r.headers['ratelimit'] !== undefined ? true : undefined;
     }, 10_000, 'limits enforced again once Redis is back');
+    await eventually(async () => closed.proc.logs().find((l) => l['msg'] === 'rate-limit store reachable again'), 5_000, 'recovery logged');
     assert.equal((await as(open, 'frank')).status, 200);
     assert.equal((await as(open, 'frank')).status, 429);
 

@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { SILENT_LOG, type EventLog } from '../event-log.js';
 import { keyFits, keysOfJwks, type VerificationKey } from './keys.js';
 
 /** Timing of a JWKS cache; the defaults are the behaviour SPEC §5 promises. */
@@ -59,6 +60,7 @@ export class JwksCache {
     readonly uri: string,
     private readonly timing: JwksTiming = DEFAULT_JWKS_TIMING,
     private readonly now: () => number = Date.now,
+    private readonly log: EventLog = SILENT_LOG,
   ) {}
 
   /** Starts the first fetch without waiting for it. */
@@ -87,7 +89,7 @@ export class JwksCache {
     clearTimeout(this.timer);
     this.inflight = this.fetchSet().then(
       (ttlMs) => this.loadedOk(ttlMs),
-      () => this.fetchFailed(),
+      (error: Error) => this.fetchFailed(error),
     ).finally(() => {
       this.inflight = undefined;
     });
@@ -122,13 +124,18 @@ export class JwksCache {
   }
 
   private loadedOk(ttlMs: number): void {
+    if (this.lastFetchFailed) this.log.info({ jwksUri: this.uri }, 'JWKS fetched again');
     this.loaded = true;
     this.lastFetchFailed = false;
     this.failures = 0;
     this.schedule(ttlMs * this.timing.refreshAt);
   }
 
-  private fetchFailed(): void {
+  private fetchFailed(error: Error): void {
+    if (!this.lastFetchFailed) {
+      const keeping = this.loaded ? 'the last good key set keeps serving' : 'tokens needing it get 503 auth_unavailable';
+      this.log.warn({ jwksUri: this.uri, error: error.message }, `JWKS fetch failed; ${keeping}`);
+    }
     this.lastFetchFailed = true;
     this.failures++;
     const backoff = this.timing.minIntervalMs * 2 ** (this.failures - 1);

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { RateDecision, RatePolicy } from '../gcra.js';
 import type { RateLimitStore } from './store.js';
+import { SILENT_LOG, type EventLog } from '../../event-log.js';
 
 /**
  * The GCRA step of `gcra.ts`, run atomically inside Redis so several gateway processes share one
@@ -39,7 +40,10 @@ type GcraClient = Redis & { sekishoGcra(key: string, intervalMs: number, burst: 
 export class RedisStore implements RateLimitStore {
   private readonly client: GcraClient;
 
-  constructor(readonly url: string) {
+  constructor(
+    readonly url: string,
+    log: EventLog = SILENT_LOG,
+  ) {
     const client = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -50,6 +54,7 @@ export class RedisStore implements RateLimitStore {
     // Errors surface as rejected commands; the client emits them too and would crash the
     // process if nobody listened.
     client.on('error', ignore);
+    reportOutages(client, url, log);
     client.defineCommand('sekishoGcra', { numberOfKeys: 1, lua: GCRA_SCRIPT });
     this.client = client as GcraClient;
   }
@@ -70,3 +75,23 @@ export class RedisStore implements RateLimitStore {
 }
 
 function ignore(): void {}
+
+/** One warning when the store becomes unreachable, one note when it is back. */
+function reportOutages(client: Redis, url: string, log: EventLog): void {
+  let down = false;
+  const store = redactPassword(url);
+  client.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    log.warn({ store, error: error.message }, 'rate-limit store unreachable; failOpen decides meanwhile');
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info({ store }, 'rate-limit store reachable again');
+  });
+}
+
+function redactPassword(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//<redacted>@');
+}
