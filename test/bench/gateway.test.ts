@@ -5,20 +5,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { markdownTable } from '../../bench/lib/report.js';
 import { gatewayThroughput } from '../../bench/scenarios/gateway-throughput.js';
-import { quickBench } from './quick.js';
+import { measuredOutcomes, quickBench } from './quick.js';
 
 test('bench scenario 1 measures every available gateway', { timeout: 90_000 }, async (t) => {
   const ctx = await quickBench(t);
   if (!ctx) return;
   const { data, section } = await gatewayThroughput(ctx);
   let measured = 0;
-  for (const { target, result, problem } of data.outcomes) {
-    const unavailable = target.unavailable();
-    if (unavailable) {
-      t.diagnostic(`${target.name} not measured: ${unavailable}`);
-      continue;
-    }
-    assert.ok(result, `${target.name}: ${problem}`);
+  for (const { target, result } of measuredOutcomes(t, data.outcomes)) {
     assert.equal(result.errors, 0, `${target.name} answered with errors`);
     assert.ok(result.rps.median > 0, `${target.name}: no throughput`);
     measured++;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addedLatency } from '../../bench/scenarios/added-latency.js';
-import { quickBench } from './quick.js';
+import { measuredOutcomes, quickBench } from './quick.js';
 
 test('bench scenario 3 measures latency at a constant rate for every available proxy', { timeout: 90_000 }, async (t) => {
   const ctx = await quickBench(t);
@@ -11,13 +11,7 @@ test('bench scenario 3 measures latency at a constant rate for every available p
   const { data, section } = await addedLatency(ctx);
   assert.ok(data, `scenario 3 skipped: ${section.skipped}`);
   assert.ok(data.rps >= 100, 'the rate comes from nginx’s measured maximum');
-  for (const { target, result, problem } of data.outcomes) {
-    const unavailable = target.unavailable();
-    if (unavailable) {
-      t.diagnostic(`${target.name} not measured: ${unavailable}`);
-      continue;
-    }
-    assert.ok(result, `${target.name}: ${problem}`);
+  for (const { target, result } of measuredOutcomes(t, data.outcomes)) {
     assert.equal(result.errors, 0, `${target.name} answered with errors`);
     assert.ok(result.achievedRps > 0, `${target.name}: no request answered`);
     assert.ok(result.p50Ms > 0 && result.p99Ms.median >= result.p50Ms, `${target.name}: percentiles out of order`);

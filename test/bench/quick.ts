@@ -2,10 +2,12 @@
  * The bench harness at smoke-test size: one run of about a second per figure, so every scenario
  * is exercised end to end (real peers, real load generators) without the cost of a real bench.
  */
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { openBench, type BenchContext } from '../../bench/lib/context.js';
+import { openBench, type BenchContext, type TargetOutcome } from '../../bench/lib/context.js';
 import { H2LOAD, WRK } from '../../bench/lib/load.js';
 import { NGINX } from '../../bench/peers/nginx.js';
+import type { Target } from '../../bench/peers/target.js';
 
 export const QUICK = { runs: 1, seconds: 1, warmupSeconds: 0, simulatedSidecars: 20 } as const;
 
@@ -27,4 +29,22 @@ export async function quickBench(t: TestContext): Promise<BenchContext | undefin
   const bench = await openBench(QUICK, (message) => t.diagnostic(message));
   t.after(() => bench.close());
   return bench.ctx;
+}
+
+/**
+ * The outcomes of the targets that could run here, each asserted to have a result; the others
+ * (a missing binary or feature) are noted on the test and left out.
+ */
+export function measuredOutcomes<T>(t: TestContext, outcomes: readonly TargetOutcome<T>[]): { target: Target; result: T }[] {
+  const measured: { target: Target; result: T }[] = [];
+  for (const { target, result, problem } of outcomes) {
+    const unavailable = target.unavailable();
+    if (unavailable) {
+      t.diagnostic(`${target.name} not measured: ${unavailable}`);
+      continue;
+    }
+    assert.ok(result, `${target.name}: ${problem}`);
+    measured.push({ target, result });
+  }
+  return measured;
 }
