@@ -81,10 +81,10 @@ function readHead(ctx: RequestContext, options: HeadOptions): Problem | undefine
 
   if (host === undefined && req.httpVersionMinor === 1) return refuseHead(ctx, 'an HTTP/1.1 request needs a Host header');
   const target = readTarget(ctx, req.url ?? '/');
-  if (target !== undefined) return target;
+  if (target instanceof Problem) return target;
   // An absolute-form target names the authority itself, and then Host is ignored (RFC 9112 §3.2.2):
   // the upstream must get the host that was routed on.
-  const absoluteAuthority = ctx.host === '' ? undefined : authorityOf(req.url!);
+  const absoluteAuthority = target === '' ? undefined : target;
   if (absoluteAuthority === undefined && host !== undefined) ctx.host = hostName(host);
   const authority = absoluteAuthority ?? host ?? '';
 
@@ -142,20 +142,18 @@ function refuseHead(ctx: RequestContext, detail: string, status?: number): Probl
   return new Problem('bad_request', detail, undefined, status);
 }
 
-/** `http://Example.com:8080/x` → `Example.com:8080`. */
-function authorityOf(absoluteUrl: string): string {
-  const start = absoluteUrl.indexOf('//') + 2;
-  const end = absoluteUrl.slice(start).search(/[/?#]/);
-  return end === -1 ? absoluteUrl.slice(start) : absoluteUrl.slice(start, start + end);
-}
-
-/** Origin form (`/p?q`) or absolute form (`http://host/p?q`, how HTTP proxies are addressed). */
-function readTarget(ctx: RequestContext, url: string): Problem | undefined {
+/**
+ * Origin form (`/p?q`) or absolute form (`http://host/p?q`, how HTTP proxies are addressed):
+ * sets path and query, and returns the absolute form's authority (`''` for origin form).
+ */
+function readTarget(ctx: RequestContext, url: string): Problem | string {
   let pathAndQuery = url;
+  let authority = '';
   if (url.charCodeAt(0) !== 0x2f /* / */) {
     const absolute = /^https?:\/\/([^/?#]*)([^#]*)$/i.exec(url);
     if (absolute === null) return new Problem('bad_request', 'request target must be a path or an absolute http URL');
-    ctx.host = hostName(absolute[1]!);
+    authority = absolute[1]!;
+    ctx.host = hostName(authority);
     pathAndQuery = absolute[2] === '' ? '/' : absolute[2]!;
     if (pathAndQuery.charCodeAt(0) === 0x3f /* ? */) pathAndQuery = '/' + pathAndQuery;
   }
@@ -166,7 +164,7 @@ function readTarget(ctx: RequestContext, url: string): Problem | undefined {
   const path = normalizePath(rawPath);
   if (path instanceof Problem) return path;
   ctx.path = path;
-  return undefined;
+  return authority;
 }
 
 /** `Example.com:8080` → `example.com`; `[::1]:80` → `::1`. */
