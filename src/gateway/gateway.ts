@@ -11,7 +11,7 @@ import { createListener, drain, formatAddress, listen } from '../core/listener.j
 import { createLogger } from '../core/log.js';
 import { Proxy } from '../core/proxy/proxy.js';
 import { ProxyMetrics } from '../core/proxy-metrics.js';
-import { buildRoutes, buildServices, buildTrustedProxies, releaseEndpoints, Runtime, type TransportFactory } from '../core/runtime.js';
+import { buildRoutes, buildServices, buildTrustedProxies, Runtime, type TransportFactory } from '../core/runtime.js';
 import { MeshClient } from '../mesh/client.js';
 import { meshConfig, type Snapshot } from '../mesh/snapshot.js';
 import { StateDir } from '../mesh/state-dir.js';
@@ -207,10 +207,7 @@ export class Gateway {
     }
     this.warnAboutRestartOnlyChanges(previous.config.gateway!, config.gateway);
     const next = this.buildRuntime(config, previous.version + 1, previous);
-    next.start();
-    this.proxy.runtime = next;
-    previous.stop();
-    void releaseEndpoints(previous.services, next.services);
+    this.proxy.install(next);
     this.logger.info({ version: next.version, routes: next.routes.length, services: next.services.size }, 'config reloaded');
     return { ok: true, version: next.version, errors: [] };
   }
@@ -222,10 +219,7 @@ export class Gateway {
     const config = meshConfig(snapshot);
     this.warnAboutRestartOnlyChanges(previous.config.gateway!, config.gateway!);
     const next = this.buildRuntime(config, snapshot.version, previous, meshTransports(snapshot, this.mesh!));
-    next.start();
-    this.proxy.runtime = next;
-    previous.stop();
-    void releaseEndpoints(previous.services, next.services);
+    this.proxy.install(next);
     this.logger.info({ version: next.version, routes: next.routes.length, services: next.services.size }, 'config applied');
   }
 
@@ -265,8 +259,7 @@ export class Gateway {
     this.proxy.draining = true;
     const limits = this.runtime.config.gateway!.limits;
     if (this.server) await drain(this.server, () => this.proxy.idle(), limits.drainTimeoutMs);
-    this.runtime.stop();
-    await releaseEndpoints(this.runtime.services, undefined);
+    await this.proxy.retire();
     await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
     this.admin?.closeAllConnections();
     this.logger.info('gateway stopped');

@@ -8,7 +8,7 @@ import { createListener, drain, formatAddress, listen } from '../core/listener.j
 import { createLogger } from '../core/log.js';
 import { Proxy } from '../core/proxy/proxy.js';
 import { ProxyMetrics } from '../core/proxy-metrics.js';
-import { releaseEndpoints, type Runtime } from '../core/runtime.js';
+import type { Runtime } from '../core/runtime.js';
 import { MeshClient } from '../mesh/client.js';
 import { meshConfig, type Snapshot } from '../mesh/snapshot.js';
 import { StateDir, type Credentials } from '../mesh/state-dir.js';
@@ -221,11 +221,7 @@ export class Sidecar {
       this.outboundServer ? drain(this.outboundServer, () => this.outbound?.idle() ?? Promise.resolve(), LIMITS.drainTimeoutMs) : undefined,
       this.inboundServer?.listening ? drain(this.inboundServer, () => this.inbound?.idle() ?? Promise.resolve(), LIMITS.drainTimeoutMs) : undefined,
     ]);
-    for (const proxy of [this.outbound, this.inbound]) {
-      if (proxy === undefined) continue;
-      proxy.runtime.stop();
-      await releaseEndpoints(proxy.runtime.services, undefined);
-    }
+    for (const proxy of [this.outbound, this.inbound]) await proxy?.retire();
     await new Promise<void>((resolve) => (this.adminServer ? this.adminServer.close(() => resolve()) : resolve()));
     this.adminServer?.closeAllConnections();
     this.logger.info('sidecar stopped');
@@ -235,12 +231,11 @@ export class Sidecar {
 
 /** Puts `next` in force: a new proxy for the first generation, else an atomic swap of the old one's runtime. */
 function swap(proxy: Proxy | undefined, next: Runtime, logger: Logger): Proxy {
-  next.start();
-  if (proxy === undefined) return new Proxy(next, { stripInternalHeaders: true }, logger);
-  const previous = proxy.runtime;
-  proxy.runtime = next;
-  previous.stop();
-  void releaseEndpoints(previous.services, next.services);
+  if (proxy === undefined) {
+    next.start();
+    return new Proxy(next, { stripInternalHeaders: true }, logger);
+  }
+  proxy.install(next);
   return proxy;
 }
 

@@ -5,7 +5,7 @@ import { writeAccessLog } from '../access-log.js';
 import { RequestContext, type RequestOwner } from '../context.js';
 import { RESPONDED, type FilterVerdict } from '../filter.js';
 import { Problem, sendProblem } from '../problem.js';
-import type { Runtime } from '../runtime.js';
+import { releaseEndpoints, type Runtime } from '../runtime.js';
 import { UpstreamExchange, type ExchangeOwner } from './exchange.js';
 import { readRequestHead, type HeadOptions } from './request-head.js';
 
@@ -104,6 +104,25 @@ export class Proxy implements ExchangeOwner, RequestOwner {
     stats.duration.observe(durationMs / 1000);
     writeAccessLog(this.accessLog, ctx, durationMs);
     if (--this.inFlight === 0 && this.drained !== undefined) this.drained();
+  }
+
+  /**
+   * Puts `next` in force atomically (reload, pushed config): requests under way finish on the
+   * generation they started with; the old one's background work stops and its connections that
+   * `next` does not reuse close once their requests are done.
+   */
+  install(next: Runtime): void {
+    next.start();
+    const previous = this.runtime;
+    this.runtime = next;
+    previous.stop();
+    void releaseEndpoints(previous.services, next.services);
+  }
+
+  /** At the end of a graceful stop: the generation in force stops and closes its connections. */
+  async retire(): Promise<void> {
+    this.runtime.stop();
+    await releaseEndpoints(this.runtime.services, undefined);
   }
 
   /** Resolves once no request is in flight (graceful stop). */
