@@ -1,5 +1,6 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { HttpRequest, HttpResponse } from './http1/message.js';
 import type { RouteInput } from './router/types.js';
 import type { Route, Runtime } from './runtime.js';
 import type { Endpoint } from './service/endpoint.js';
@@ -61,14 +62,14 @@ export class RequestContext implements RouteInput {
   detail: string | undefined = undefined;
 
   constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly req: HttpRequest,
+    readonly res: HttpResponse,
     readonly runtime: Runtime,
     readonly owner: RequestOwner,
     startTime: number,
   ) {
     this.startTime = startTime;
-    this.method = req.method ?? 'GET';
+    this.method = req.method;
   }
 
   get headers(): IncomingHttpHeaders {

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from './http1/message.js';
 
 /**
  * Errors Sekisho produces itself (SPEC §6): RFC 9457 problem documents with a stable `code`,
@@ -59,7 +59,7 @@ export function problemBody(problem: Problem, requestId: string): string {
  * every response of this request (CORS, RateLimit, x-request-id).
  */
 export function sendProblem(
-  res: ServerResponse,
+  res: HttpResponse,
   problem: Problem,
   requestId: string,
   extraHeaders: readonly string[],

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { formatConfigError, loadConfigFile } from '../config/load.js';
 import type { GatewayConfig, SekishoConfig } from '../config/types.js';
 import { createAdminServer } from '../core/admin.js';
+import type { Http1Server } from '../core/http1/server.js';
 import { createListener, drain, formatAddress, listen } from '../core/listener.js';
 import { createLogger } from '../core/log.js';
 import { Proxy } from '../core/proxy/proxy.js';
@@ -54,7 +55,7 @@ export class Gateway {
   private readonly metrics = new ProxyMetrics('gateway');
   private readonly logger: Logger;
   private readonly proxy: Proxy;
-  private server: Server | undefined;
+  private server: Http1Server | undefined;
   private admin: Server | undefined;
   private watcher: FSWatcher | undefined;
   private reloading: Promise<ReloadOutcome> | undefined;
@@ -148,7 +149,7 @@ export class Gateway {
       this.address = await listen(this.server, config.listen, 'gateway');
       this.adminAddress = await listen(this.admin, config.admin, 'gateway admin');
     } catch (error) {
-      this.server.close();
+      void this.server.close();
       this.admin.close();
       throw error;
     }

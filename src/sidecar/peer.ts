@@ -1,5 +1,4 @@
-import type { Server } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import type { Server, TLSSocket } from 'node:tls';
 import type { TlsCredentials } from '../core/upstream/mtls.js';
 import { parseSpiffeId, spiffeIdOfSan, type Identity } from '../mesh/identity.js';
 

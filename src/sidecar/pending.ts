@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../core/http1/message.js';
 import { Problem, sendProblem } from '../core/problem.js';
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+type Handler = (req: HttpRequest, res: HttpResponse) => void;
 
 /**
  * Requests that arrived before the proxy had its first config: held (bounded in time) and
@@ -9,14 +9,14 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
  * sees a short wait rather than an error.
  */
 export class PendingRequests {
-  private readonly held = new Set<{ req: IncomingMessage; res: ServerResponse; timer: NodeJS.Timeout }>();
+  private readonly held = new Set<{ req: HttpRequest; res: HttpResponse; timer: NodeJS.Timeout }>();
 
   constructor(
     private readonly waitMs: number,
     private readonly what: string,
   ) {}
 
-  hold(req: IncomingMessage, res: ServerResponse): void {
+  hold(req: HttpRequest, res: HttpResponse): void {
     const entry = {
       req,
       res,
@@ -27,10 +27,10 @@ export class PendingRequests {
       }, this.waitMs),
     };
     this.held.add(entry);
-    res.once('close', () => {
+    res.whenClosed(() => {
       clearTimeout(entry.timer);
       this.held.delete(entry);
-    });
+    }, undefined);
   }
 
   release(handler: Handler): void {

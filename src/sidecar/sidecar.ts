@@ -1,9 +1,10 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenAddress, ListenerLimits } from '../config/types.js';
 import { createAdminServer } from '../core/admin.js';
+import type { HttpRequest, HttpResponse } from '../core/http1/message.js';
+import type { Http1Server } from '../core/http1/server.js';
 import { createListener, drain, formatAddress, listen } from '../core/listener.js';
 import { createLogger } from '../core/log.js';
 import { Proxy } from '../core/proxy/proxy.js';
@@ -71,8 +72,8 @@ export class Sidecar {
   private inbound: Proxy | undefined;
   private readonly pendingOutbound = new PendingRequests(FIRST_CONFIG_WAIT_MS, 'the sidecar');
   private readonly pendingInbound = new PendingRequests(FIRST_CONFIG_WAIT_MS, 'the sidecar');
-  private outboundServer: Server | undefined;
-  private inboundServer: HttpsServer | undefined;
+  private outboundServer: Http1Server | undefined;
+  private inboundServer: Http1Server | undefined;
   /** Settles once the inbound listener is bound (it opens with the first certificate). */
   private inboundListening: Promise<void> | undefined;
   private adminServer: Server | undefined;
@@ -126,7 +127,7 @@ export class Sidecar {
     try {
       await this.mesh.start();
     } catch (error) {
-      this.outboundServer.close();
+      void this.outboundServer.close();
       this.adminServer.close();
       throw error;
     }
@@ -147,12 +148,12 @@ export class Sidecar {
     });
   }
 
-  private readonly handleOutbound = (req: IncomingMessage, res: ServerResponse): void => {
+  private readonly handleOutbound = (req: HttpRequest, res: HttpResponse): void => {
     if (this.outbound !== undefined) this.outbound.handle(req, res);
     else this.pendingOutbound.hold(req, res);
   };
 
-  private readonly handleInbound = (req: IncomingMessage, res: ServerResponse): void => {
+  private readonly handleInbound = (req: HttpRequest, res: HttpResponse): void => {
     if (this.inbound !== undefined) this.inbound.handle(req, res);
     else this.pendingInbound.hold(req, res);
   };
@@ -178,11 +179,11 @@ export class Sidecar {
   private useCredentials(credentials: Credentials): void {
     this.updateCertExpiry();
     if (this.inboundServer !== undefined) {
-      useMeshTls(this.inboundServer, credentials, false);
+      useMeshTls(this.inboundServer.tlsServer, credentials, false);
       return;
     }
-    const server = createListener(this.handleInbound, { address: this.options.inbound, limits: LIMITS, tls: { cert: Buffer.from(credentials.certPem), key: Buffer.from(credentials.keyPem) } }) as HttpsServer;
-    useMeshTls(server, credentials, true);
+    const server = createListener(this.handleInbound, { address: this.options.inbound, limits: LIMITS, tls: { cert: Buffer.from(credentials.certPem), key: Buffer.from(credentials.keyPem) } });
+    useMeshTls(server.tlsServer, credentials, true);
     this.inboundServer = server;
     this.inboundListening = listen(server, this.options.inbound, 'sidecar inbound').then(
       () => {

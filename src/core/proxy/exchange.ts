@@ -127,7 +127,7 @@ export class UpstreamExchange implements BreakerWaiter {
   private bodyFailed(error: Error): void {
     const ctx = this.ctx;
     if (this.phase !== 'reading-body') return;
-    if (ctx.res.destroyed || ctx.req.destroyed) return this.cancel();
+    if (ctx.res.destroyed) return this.cancel();
     ctx.detail = error.message;
     this.fail(new Problem('bad_request', `the request body could not be read: ${error.message}`));
   }
@@ -253,7 +253,7 @@ export class UpstreamExchange implements BreakerWaiter {
     this.ctx.bytesSent += chunk.length;
     const res = this.ctx.res;
     if (res.write(chunk)) return true;
-    res.once('drain', resume);
+    res.onDrain = resume;
     return false;
   }
 
@@ -268,8 +268,7 @@ export class UpstreamExchange implements BreakerWaiter {
     clearTimeout(this.timer);
     const ctx = this.ctx;
     const failure = attemptFailure(error);
-    const clientGone = ctx.res.destroyed || (ctx.req.destroyed && !ctx.req.complete);
-    if (clientGone) return this.finish();
+    if (ctx.res.destroyed) return this.finish(); // the client went away
     if (failure !== 'other') this.service.outliers.recordGatewayFailure(attempt.endpoint);
     ctx.detail = error.message;
     if (this.phase === 'committed') {

@@ -1,16 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { writeAccessLog } from '../access-log.js';
 import { RequestContext, type RequestOwner } from '../context.js';
 import { RESPONDED, type FilterVerdict } from '../filter.js';
+import type { HttpRequest, HttpResponse } from '../http1/message.js';
 import { Problem, sendProblem } from '../problem.js';
 import { releaseEndpoints, type Runtime } from '../runtime.js';
 import { UpstreamExchange, type ExchangeOwner } from './exchange.js';
 import { readRequestHead, type HeadOptions } from './request-head.js';
-
-const kContext = Symbol('sekisho.context');
-type TrackedResponse = ServerResponse & { [kContext]?: RequestContext };
 
 /**
  * The proxy core's request path, shared by every role:
@@ -34,11 +31,10 @@ export class Proxy implements ExchangeOwner, RequestOwner {
   ) {}
 
   /** The listener's request handler. */
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+  readonly handle = (req: HttpRequest, res: HttpResponse): void => {
     const ctx = new RequestContext(req, res, this.runtime, this, performance.now());
     this.inFlight++;
-    (res as TrackedResponse)[kContext] = ctx;
-    res.once('close', onResponseClose);
+    res.whenClosed(onResponseClose, ctx);
     if (this.draining) ctx.responseHeaders.push('connection', 'close');
 
     const bad = readRequestHead(ctx, this.options);
@@ -134,8 +130,7 @@ export class Proxy implements ExchangeOwner, RequestOwner {
   }
 }
 
-/** The `close` listener every response shares: no closure per request. */
-function onResponseClose(this: ServerResponse): void {
-  const ctx = (this as TrackedResponse)[kContext]!;
+/** The end-of-response listener every request shares: no closure per request. */
+function onResponseClose(ctx: RequestContext): void {
   ctx.owner.complete(ctx);
 }

@@ -21,7 +21,7 @@ const DEFAULT_MAX_HEADER_COUNT = 100;
  * and the header list to forward (hop-by-hop removed, request id, trace context and
  * X-Forwarded-* set). Returns a Problem for a request that must not go further.
  *
- * Node's strict parser has already refused malformed framing (CL+TE, duplicate Content-Length,
+ * llhttp's strict parser has already refused malformed framing (CL+TE, duplicate Content-Length,
  * bad chunk sizes, obs-fold, bare LF, invalid characters; see listener.ts). What it lets through
  * but a proxy must not forward ambiguously is refused here: too many header fields (431), no Host
  * or more than one (HTTP/1.1), a transfer coding other than plain `chunked`, versions other than
@@ -63,11 +63,11 @@ function readHead(ctx: RequestContext, options: HeadOptions): Problem | undefine
       case 'x-request-id': requestId ??= value; continue;
       case 'traceparent': traceparent ??= value; continue;
       case 'connection': connection = connection === undefined ? value : `${connection}, ${value}`; continue;
-      // Hop-by-hop, or handled by the upstream client itself (`expect: 100-continue`).
+      // Hop-by-hop, or answered by the listener itself (`expect: 100-continue`, once the body is read).
       case 'keep-alive': case 'proxy-connection': case 'te': case 'trailer': case 'upgrade': case 'expect':
         continue;
       case 'transfer-encoding':
-        // Node decodes `chunked` only; any other coding would be forwarded still encoded.
+        // llhttp decodes `chunked` only; any other coding would be forwarded still encoded.
         if (value.toLowerCase() !== 'chunked') return refuseHead(ctx, 'unsupported Transfer-Encoding (only chunked)');
         ctx.hasBody = true;
         continue;
@@ -118,7 +118,7 @@ function readHead(ctx: RequestContext, options: HeadOptions): Problem | undefine
     out.push('x-forwarded-host', authority);
   }
   out.push('host', authority, 'x-request-id', ctx.requestId, 'traceparent', forwardedTrace);
-  if (ctx.hasBody) ctx.body = req;
+  if (ctx.hasBody) ctx.body = req.openBody();
   return undefined;
 }
 

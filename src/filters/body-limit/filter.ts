@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { RequestContext } from '../../core/context.js';
 import { RESPONDED, type Filter, type FilterResult, type FilterVerdict } from '../../core/filter.js';
 import { Problem } from '../../core/problem.js';
@@ -41,8 +42,13 @@ class ChunkedBodyReader {
     private readonly maxBytes: number,
   ) {}
 
+  /** The request body stream (the request head reader set it). */
+  private get body(): Readable {
+    return this.ctx.body as Readable;
+  }
+
   read(): Promise<FilterVerdict> {
-    const req = this.ctx.req;
+    const req = this.body;
     const done = new Promise<FilterVerdict>((resolve) => {
       this.settle = resolve;
     });
@@ -60,7 +66,7 @@ class ChunkedBodyReader {
       return;
     }
     this.stop();
-    this.ctx.req.pause();
+    this.body.pause();
     this.chunks.length = 0;
     this.settle(tooLarge(this.ctx, this.maxBytes));
   };
@@ -82,7 +88,7 @@ class ChunkedBodyReader {
   };
 
   private stop(): void {
-    const req = this.ctx.req;
+    const req = this.body;
     req.off('data', this.onData);
     req.off('end', this.onEnd);
     req.off('error', this.onGone);

@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfigString } from '../../../src/config/load.js';
 import type { ServiceConfig, ServiceEndpoint } from '../../../src/config/types.js';
 import { RequestContext } from '../../../src/core/context.js';
+import type { HttpRequest, HttpResponse } from '../../../src/core/http1/message.js';
 import type { Problem } from '../../../src/core/problem.js';
 import { UpstreamExchange } from '../../../src/core/proxy/exchange.js';
 import { ProxyMetrics } from '../../../src/core/proxy-metrics.js';
@@ -78,9 +78,7 @@ export class FakeResponse {
   destroy(): void {
     this.destroyed = true;
   }
-  once(): this {
-    return this;
-  }
+  onDrain: (() => void) | undefined = undefined;
 }
 
 export interface Harness {
@@ -122,9 +120,9 @@ ${serviceYaml.replace(/^/gm, '    ')}
     route,
     request(init = {}) {
       const headers = init.headers ?? {};
-      const req = { method: init.method ?? 'GET', headers, destroyed: false, complete: true } as unknown as IncomingMessage;
+      const req = { method: init.method ?? 'GET', headers, destroyed: false, complete: true } as unknown as HttpRequest;
       const res = new FakeResponse();
-      const ctx = new RequestContext(req, res as unknown as ServerResponse, {} as Runtime, { complete() {} }, 0);
+      const ctx = new RequestContext(req, res as unknown as HttpResponse, {} as Runtime, { complete() {} }, 0);
       ctx.route = route;
       ctx.path = '/x';
       const started: Started = {
