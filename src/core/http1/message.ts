@@ -6,6 +6,8 @@ import { STATUS_CODES } from './llhttp.js';
 /** What a request and its response need from the connection that carries them. */
 export interface MessageConnection {
   readonly socket: Socket;
+  /** The listener is shutting down: responses ask clients to close. */
+  readonly closing: boolean;
   /** The request body's reader wants more: read from the socket again. */
   resumeBody(): void;
   /** The body's buffer is full: stop reading the socket until `resumeBody`. */
@@ -150,18 +152,14 @@ export class HttpResponse {
   private head: string | undefined = undefined;
   private chunked = false;
   private noBody = false;
-  private keepAlive: boolean;
+  private keepAlive = true;
   private closeListener: ((arg: never) => void) | undefined = undefined;
   private closeArg: unknown = undefined;
 
   constructor(
     private readonly connection: MessageConnection,
     private readonly request: HttpRequest,
-    /** The connection is draining: this response asks the client to close. */
-    closing: boolean,
-  ) {
-    this.keepAlive = request.shouldKeepAlive && !closing;
-  }
+  ) {}
 
   /** `listener(arg)` runs once when the response is over, complete or not. */
   whenClosed<T>(listener: (arg: T) => void, arg: T): void {
@@ -174,6 +172,7 @@ export class HttpResponse {
     if (this.headersSent || this.destroyed) return;
     this.headersSent = true;
     const request = this.request;
+    this.keepAlive = request.shouldKeepAlive && !this.connection.closing;
     let hasLength = false;
     let hasDate = false;
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;

@@ -151,6 +151,10 @@ class ServerConnection implements MessageConnection {
     socket.on('close', onSocketClose);
   }
 
+  get closing(): boolean {
+    return this.owner.closing;
+  }
+
   isIdle(): boolean {
     return this.phase === 'idle' || (this.phase === 'head' && this.request === undefined && this.parsing === undefined);
   }
@@ -208,7 +212,7 @@ class ServerConnection implements MessageConnection {
   }
 
   private serve(request: HttpRequest): void {
-    const response = new HttpResponse(this, request, this.owner.closing);
+    const response = new HttpResponse(this, request);
     this.request = request;
     this.response = response;
     this.owner.handler(request, response);
