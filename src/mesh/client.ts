@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { CredentialSource } from '../core/upstream/mtls.js';
 import { parseSpiffeId, spiffeIdOfSan, type IdentityKind } from './identity.js';
-import { createCsr } from './pki.js';
+import { createCsr } from './csr.js';
 import type { Snapshot } from './snapshot.js';
 import type { Credentials, StateDir } from './state-dir.js';
 
