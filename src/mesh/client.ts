@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Agent, request } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
-import { Agent, request } from 'undici';
 import type { CredentialSource } from '../core/upstream/mtls.js';
 import { parseSpiffeId, spiffeIdOfSan, type IdentityKind } from './identity.js';
-import { createCsr } from './pki.js';
+import { createCsr } from './csr.js';
 import type { Snapshot } from './snapshot.js';
 import type { Credentials, StateDir } from './state-dir.js';
 
@@ -35,6 +36,8 @@ const HEARTBEAT_MS = 5000;
 /** Three missed pings and the stream is taken for dead. */
 const STREAM_SILENCE_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 5000;
+/** Idle connections to the control plane are closed after this long. */
+const IDLE_CONNECTION_MS = 30_000;
 
 /**
  * A proxy's link to the control plane: its identity (join with the token, renew at half-life with
@@ -100,7 +103,7 @@ export class MeshClient implements CredentialSource {
     this.stream.abort();
     clearTimeout(this.renewTimer);
     clearInterval(this.heartbeatTimer);
-    void this.agent?.close();
+    this.agent?.destroy();
   }
 
   private get controlPlane(): string {
@@ -155,9 +158,11 @@ export class MeshClient implements CredentialSource {
 
   private useCredentials(credentials: Credentials, fresh: boolean): void {
     this.credentials = credentials;
+    // New connections show the new certificate. The old pool's idle ones close now; the push
+    // stream on one of them runs on until it breaks, and that connection then idles out.
     const previous = this.agent;
     this.agent = undefined;
-    void previous?.close();
+    if (previous !== undefined) closeIdle(previous);
     this.options.onCredentials(credentials);
     if (fresh) this.options.logger.info({ identity: credentials.spiffeId, notAfter: new Date(credentials.notAfter).toISOString() }, 'certificate received');
     this.scheduleRenewal(credentials.receivedAt + (credentials.notAfter - credentials.receivedAt) / 2);
@@ -190,21 +195,18 @@ export class MeshClient implements CredentialSource {
       query.set('host', instance.host);
       query.set('port', String(instance.port));
     }
-    const res = await request(`${this.controlPlane}/v1/stream?${query}`, {
-      dispatcher: this.dispatcher(),
-      signal: this.stream.signal,
-      headersTimeout: REQUEST_TIMEOUT_MS,
-      bodyTimeout: STREAM_SILENCE_MS,
-    });
-    if (res.statusCode !== 200) throw new Error(`stream refused (${res.statusCode}): ${await res.body.text()}`);
+    const res = await this.send('GET', `/v1/stream?${query}`, { signal: this.stream.signal, silenceMs: STREAM_SILENCE_MS });
+    if (res.statusCode !== 200) throw new Error(`stream refused (${res.statusCode}): ${await readText(res)}`);
     this.connected = true;
     this.lastError = '';
     onConnected();
     this.options.logger.info({ controlPlane: this.controlPlane }, 'connected to the control plane');
     this.heartbeatTimer = setInterval(() => void this.call('POST', '/v1/heartbeat', { id: this.options.id }).catch(() => undefined), HEARTBEAT_MS);
+    // Decoded as a stream: a character split across two chunks is not garbled.
+    res.setEncoding('utf8');
     let pending = '';
-    for await (const chunk of res.body) {
-      pending += (chunk as Buffer).toString('utf8');
+    for await (const chunk of res) {
+      pending += chunk as string;
       let newline: number;
       while ((newline = pending.indexOf('\n')) !== -1) {
         const line = pending.slice(0, newline);
@@ -253,17 +255,34 @@ export class MeshClient implements CredentialSource {
   }
 
   private async call(method: 'POST', path: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-    const res = await request(`${this.controlPlane}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
-      dispatcher: this.dispatcher(),
-      headersTimeout: REQUEST_TIMEOUT_MS,
-      bodyTimeout: REQUEST_TIMEOUT_MS,
-    });
-    const text = await res.body.text();
+    const res = await this.send(method, path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers }, silenceMs: REQUEST_TIMEOUT_MS });
+    const text = await readText(res);
     if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode} ${text.trim()}`);
     return JSON.parse(text) as unknown;
+  }
+
+  /**
+   * One request to the current control plane; resolves with the response once its head is in.
+   * The head must come within REQUEST_TIMEOUT_MS (connecting included), and the body may then
+   * fall silent for `silenceMs` at most: past either, the request fails.
+   */
+  private send(method: 'GET' | 'POST', path: string, options: { body?: string; headers?: Record<string, string>; signal?: AbortSignal; silenceMs: number }): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      let response: IncomingMessage | undefined;
+      const req = request(`${this.controlPlane}${path}`, { method, headers: options.headers, agent: this.dispatcher(), signal: options.signal, timeout: REQUEST_TIMEOUT_MS });
+      req.on('timeout', () => {
+        const error = new Error(response === undefined ? `${path}: no answer within ${REQUEST_TIMEOUT_MS} ms` : `${path}: silent for ${options.silenceMs} ms`);
+        if (response === undefined) req.destroy(error);
+        else response.destroy(error);
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        response = res;
+        req.setTimeout(options.silenceMs);
+        resolve(res);
+      });
+      req.end(options.body);
+    });
   }
 
   /** Connections to the control plane: its certificate must chain to the mesh CA and name it; ours is shown when we have one. */
@@ -271,18 +290,28 @@ export class MeshClient implements CredentialSource {
     if (this.agent !== undefined) return this.agent;
     const credentials = this.credentials;
     this.agent = new Agent({
-      connect: {
-        ca: this.options.caPem ?? credentials!.caPem,
-        ...(credentials !== undefined ? { cert: credentials.certPem, key: credentials.keyPem } : {}),
-        rejectUnauthorized: true,
-        maxCachedSessions: 0,
-        timeout: REQUEST_TIMEOUT_MS,
-        checkServerIdentity: (_host: string, cert: PeerCertificate) => checkControlPlane(cert),
-      },
-      keepAliveTimeout: 30_000,
+      ca: this.options.caPem ?? credentials!.caPem,
+      ...(credentials !== undefined ? { cert: credentials.certPem, key: credentials.keyPem } : {}),
+      rejectUnauthorized: true,
+      maxCachedSessions: 0,
+      checkServerIdentity: (_host: string, cert: PeerCertificate) => checkControlPlane(cert),
+      keepAlive: true,
+      // The socket timeout of a connection while it waits in the pool.
+      timeout: IDLE_CONNECTION_MS,
     });
     return this.agent;
   }
+}
+
+function closeIdle(agent: Agent): void {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  res.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of res) text += chunk as string;
+  return text;
 }
 
 function checkControlPlane(cert: PeerCertificate): Error | undefined {
