@@ -17,7 +17,7 @@ async function credentialsFor(ca: CertificateAuthority, id: string): Promise<Tls
 
 interface Handshake {
   readonly protocol: string | null;
-  readonly alpn: string | false;
+  readonly alpn: string | false | null;
   readonly resumed: boolean;
   readonly peer: string | undefined;
 }
