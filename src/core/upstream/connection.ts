@@ -97,7 +97,11 @@ export class Connection {
   private bodyBytesLeft = -1;
   private bodyWaitsForDrain = false;
 
+  /** The connection's one timer object: refreshed, and replaced only when it must fire sooner. */
   private timer: NodeJS.Timeout | undefined = undefined;
+  /** Its duration (what `refresh()` restarts it with). */
+  private timerMs = 0;
+  private timerPending = false;
   /** `performance.now()` at which the pending timer fires. */
   private timerDue = 0;
   /** `performance.now()` at which `deadlineKind` expires; the timer may fire earlier and re-arm. */
@@ -430,7 +434,7 @@ export class Connection {
     this.phase = 'closed';
     this.deadlineKind = 'none';
     clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timerPending = false;
     this.detachBody();
     const parser = this.parser;
     parser.remove();
@@ -482,30 +486,47 @@ export class Connection {
   // ---- the one timer -------------------------------------------------------------------------
 
   /**
-   * Sets the deadline for `kind`. The timer object is kept while it fires no later than the new
-   * deadline (it then re-arms for the rest), so a body chunk costs a clock read, not a timer.
+   * Sets the deadline for `kind` without allocating in the common case: a pending timer that
+   * fires no later than the deadline is left alone (when it fires early it re-arms for the rest),
+   * so a body chunk costs a clock read, and a request on a warm connection usually finds the
+   * timer of its predecessor due before its own deadline.
    */
   private arm(kind: Deadline, ms: number): void {
-    const due = performance.now() + ms;
+    const now = performance.now();
+    const due = now + ms;
     this.deadlineKind = kind;
     this.deadline = due;
-    if (this.timer !== undefined && this.timerDue <= due) return;
-    clearTimeout(this.timer);
-    this.startTimer(ms, due);
+    if (this.timerPending && this.timerDue <= due) return;
+    this.schedule(now, ms);
   }
 
-  private startTimer(ms: number, due: number): void {
-    this.timerDue = due;
+  /**
+   * Makes the timer fire within `ms` from `now`: refreshed when its duration fits (no later than
+   * `ms`, and no sooner than half of it, so a short duration left from a final approach does not
+   * turn into a busy tick), else replaced.
+   */
+  private schedule(now: number, ms: number): void {
+    this.timerPending = true;
+    const timerMs = this.timerMs;
+    if (this.timer !== undefined && timerMs <= ms && timerMs * 2 >= ms) {
+      this.timer.refresh();
+      this.timerDue = now + this.timerMs;
+      return;
+    }
+    clearTimeout(this.timer);
     this.timer = setTimeout(onConnectionTimer, ms, this);
     this.timer.unref(); // the socket keeps the process up while it matters
+    this.timerMs = ms;
+    this.timerDue = now + ms;
   }
 
   timerFired(): void {
-    this.timer = undefined;
+    this.timerPending = false;
     const kind = this.deadlineKind;
-    if (kind === 'none') return;
-    const left = this.deadline - performance.now();
-    if (left >= 1) return this.startTimer(left, this.deadline);
+    if (kind === 'none' || this.phase === 'closed') return;
+    const now = performance.now();
+    const left = this.deadline - now;
+    if (left >= 1) return this.schedule(now, left);
     this.deadlineKind = 'none';
     switch (kind) {
       case 'connect':

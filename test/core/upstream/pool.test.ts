@@ -45,6 +45,27 @@ describe('upstream connection pool: keep-alive and response framing', () => {
     await server.close();
   });
 
+  it('creates no timer per request on a warm connection', async () => {
+    const server = await rawServer((c) => c.socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    const pool = newPool(server.origin);
+    const realSetTimeout = globalThis.setTimeout;
+    let timers = 0;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => (timers++, realSetTimeout(...args))) as typeof setTimeout;
+    try {
+      for (let i = 0; i < 50; i++) {
+        // Deadlines shift a little from request to request, as the exchange's remaining time does.
+        const r = send(pool, request({ headersTimeoutMs: 5000 - i, bodyTimeoutMs: 5000 }));
+        await r.done;
+        assert.equal(r.status, 200);
+      }
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+    }
+    assert.equal(server.connections.length, 1);
+    assert.ok(timers <= 2, `${timers} timers for 50 requests`);
+    await server.close();
+  });
+
   it('opens a connection per concurrent request (no pipelining)', async () => {
     const held: ServerResponse[] = [];
     const server = await httpServer((_req, res) => {
