@@ -8,7 +8,7 @@ import type { EndpointSet } from '../service/endpoint-set.js';
 import type { Service } from '../service/service.js';
 import { fitsReplayBuffer, readReplayable } from '../traffic/replay-body.js';
 import { attemptFailure, retryAfterMs, RetryPolicy, type AttemptFailure } from '../traffic/retry-policy.js';
-import type { UpstreamHandler } from '../upstream/transport.js';
+import { UpstreamErrorCode, type UpstreamHandler } from '../upstream/transport.js';
 
 /** What the exchange needs from the proxy that started it. */
 export interface ExchangeOwner {
@@ -38,7 +38,7 @@ type Phase = 'delayed' | 'reading-body' | 'queued' | 'admitted' | 'trying' | 'ba
  * by the service's `idleTimeout` instead, so long downloads are not cut.
  *
  * An attempt whose answer will be retried never writes to the client: its head is dropped and
- * its body drained and discarded. The body streams with backpressure both ways — undici pauses
+ * its body drained and discarded. The body streams with backpressure both ways — the transport pauses
  * the upstream socket while the client's socket is full, and a request body is read only as fast
  * as the upstream takes it.
  */
@@ -202,8 +202,8 @@ export class UpstreamExchange implements BreakerWaiter {
     );
   }
 
-  /** The response head of the current attempt: commit to it, or retry. Returns undici's flow control. */
-  responseHead(attempt: Attempt, statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  /** The response head of the current attempt: commit to it, or retry. Returns the transport's flow control. */
+  responseHead(attempt: Attempt, statusCode: number, rawHeaders: string[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx informational: Node answers 100-continue itself
     const ctx = this.ctx;
     const outliers = this.service.outliers;
@@ -223,7 +223,7 @@ export class UpstreamExchange implements BreakerWaiter {
     return this.commit(attempt, statusCode, rawHeaders, resume);
   }
 
-  private commit(attempt: Attempt, statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  private commit(attempt: Attempt, statusCode: number, rawHeaders: string[], resume: () => void): boolean {
     clearTimeout(this.timer);
     this.phase = 'committed';
     attempt.commit(resume);
@@ -231,11 +231,11 @@ export class UpstreamExchange implements BreakerWaiter {
     const headers: string[] = [];
     let hasRequestId = false;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!.toString('latin1');
+      const name = rawHeaders[i]!;
       const lower = name.toLowerCase();
       if (isHopByHop(lower)) continue;
       if (lower === 'x-request-id') hasRequestId = true;
-      headers.push(name, rawHeaders[i + 1]!.toString('latin1'));
+      headers.push(name, rawHeaders[i + 1]!);
     }
     if (!hasRequestId) headers.push('x-request-id', ctx.requestId);
     const extra = ctx.responseHeaders;
@@ -274,7 +274,7 @@ export class UpstreamExchange implements BreakerWaiter {
     if (this.phase === 'committed') {
       // Mid-response failure: the status is gone, so break the connection rather than let the
       // client take a truncated body for a complete one.
-      ctx.reason = (error as NodeJS.ErrnoException).code === 'UND_ERR_BODY_TIMEOUT' ? 'upstream_timeout' : 'upstream_unavailable';
+      ctx.reason = (error as NodeJS.ErrnoException).code === UpstreamErrorCode.bodyTimeout ? 'upstream_timeout' : 'upstream_unavailable';
       ctx.res.destroy(error);
       return this.finish();
     }
@@ -367,7 +367,7 @@ export class UpstreamExchange implements BreakerWaiter {
 }
 
 const CLIENT_GONE = new Error('client closed the connection');
-const TIMED_OUT = Object.assign(new Error('no response head in time'), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+const TIMED_OUT = Object.assign(new Error('no response head in time'), { code: UpstreamErrorCode.headersTimeout });
 
 /** Timer and tick callbacks shared by every exchange: no closure per request. */
 function onTimer(exchange: UpstreamExchange): void {
@@ -381,7 +381,7 @@ function beginAdmitted(exchange: UpstreamExchange): void {
 type AttemptState = 'pending' | 'committed' | 'discarded';
 
 /**
- * One try of an exchange on one endpoint: the undici handler of that dispatch. It keeps the
+ * One try of an exchange on one endpoint: the upstream handler of that dispatch. It keeps the
  * endpoint's load counts and hands everything that matters to its exchange; once discarded (its
  * answer is retried, or it was abandoned) it only drains, so late callbacks change nothing.
  */
@@ -421,7 +421,7 @@ class Attempt implements UpstreamHandler {
     if (this.state === 'discarded') abort(CLIENT_GONE);
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void): boolean {
     if (this.state !== 'pending') return true;
     return this.exchange.responseHead(this, statusCode, rawHeaders, resume);
   }

@@ -65,7 +65,7 @@ export class RetryPolicy {
   }
 
   /** Whether an upstream answer with this status asks for another attempt. */
-  retriesResponse(status: number, _rawHeaders: readonly Buffer[]): boolean {
+  retriesResponse(status: number, _rawHeaders: readonly string[]): boolean {
     return this.retryStatus[status] === 1;
   }
 
@@ -99,11 +99,11 @@ export class RetryPolicy {
  * The wait a `Retry-After` response header asks for, in ms: delay-seconds or an HTTP date;
  * undefined when absent or unreadable.
  */
-export function retryAfterMs(rawHeaders: readonly Buffer[], now: number): number | undefined {
+export function retryAfterMs(rawHeaders: readonly string[], now: number): number | undefined {
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length !== 11 || name.toString('latin1').toLowerCase() !== 'retry-after') continue;
-    const value = rawHeaders[i + 1]!.toString('latin1').trim();
+    if (name.length !== 11 || name.toLowerCase() !== 'retry-after') continue;
+    const value = rawHeaders[i + 1]!.trim();
     if (/^\d+$/.test(value)) return Number(value) * 1000;
     const date = Date.parse(value);
     return Number.isNaN(date) ? undefined : Math.max(0, date - now);

@@ -1,5 +1,4 @@
-import { Pool } from 'undici';
-import { dispatchOn, POOL_DEFAULTS, probeOn } from './pool.js';
+import { ConnectionPool } from './connection-pool.js';
 import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from './transport.js';
 
 export interface Http1Options {
@@ -7,22 +6,23 @@ export interface Http1Options {
 }
 
 /**
- * HTTP/1.1 to one endpoint over undici's keep-alive pool. Connections are reused across requests
- * (and across config reloads: the runtime hands a transport over when the endpoint stays).
+ * HTTP/1.1 to one endpoint (`http://` or `https://`) over Sekisho's keep-alive connection pool.
+ * Connections are reused across requests (and across config reloads: the runtime hands a
+ * transport over when the endpoint stays).
  */
 export class Http1Transport implements UpstreamTransport {
-  private readonly pool: Pool;
+  private readonly pool: ConnectionPool;
 
   constructor(origin: string, options: Http1Options) {
-    this.pool = new Pool(origin, { ...POOL_DEFAULTS, connect: { timeout: options.connectTimeoutMs } });
+    this.pool = new ConnectionPool(origin, { connectTimeoutMs: options.connectTimeoutMs });
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
-    dispatchOn(this.pool, request, handler);
+    this.pool.dispatch(request, handler);
   }
 
   probe(path: string, timeoutMs: number): Promise<number> {
-    return probeOn(this.pool, path, timeoutMs);
+    return this.pool.probe(path, timeoutMs);
   }
 
   close(): Promise<void> {

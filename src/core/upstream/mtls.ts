@@ -1,6 +1,5 @@
 import type { PeerCertificate } from 'node:tls';
-import { Pool } from 'undici';
-import { dispatchOn, POOL_DEFAULTS, probeOn } from './pool.js';
+import { ConnectionPool } from './connection-pool.js';
 import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from './transport.js';
 
 /** The proxy's own certificate and key and the CA its peers must chain to, all PEM. */
@@ -29,7 +28,7 @@ export interface MtlsOptions {
  * it and the old pool closes once its in-flight requests have finished — no request fails.
  */
 export class MtlsTransport implements UpstreamTransport {
-  private pool: Pool;
+  private pool: ConnectionPool;
   private poolCredentials: TlsCredentials;
 
   constructor(
@@ -41,11 +40,11 @@ export class MtlsTransport implements UpstreamTransport {
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
-    dispatchOn(this.currentPool(), request, handler);
+    this.currentPool().dispatch(request, handler);
   }
 
   probe(path: string, timeoutMs: number): Promise<number> {
-    return probeOn(this.currentPool(), path, timeoutMs);
+    return this.currentPool().probe(path, timeoutMs);
   }
 
   close(): Promise<void> {
@@ -53,7 +52,7 @@ export class MtlsTransport implements UpstreamTransport {
   }
 
   /** The pool for the credentials in force: one reference comparison per request. */
-  private currentPool(): Pool {
+  private currentPool(): ConnectionPool {
     const current = this.options.credentials.current;
     if (current !== this.poolCredentials) {
       void this.pool.close();
@@ -63,19 +62,18 @@ export class MtlsTransport implements UpstreamTransport {
     return this.pool;
   }
 
-  private newPool(credentials: TlsCredentials): Pool {
+  private newPool(credentials: TlsCredentials): ConnectionPool {
     const expected = this.options.expectedIdentity;
-    return new Pool(this.origin, {
-      ...POOL_DEFAULTS,
-      connect: {
-        timeout: this.options.connectTimeoutMs,
+    return new ConnectionPool(this.origin, {
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      tls: {
         ca: credentials.caPem,
         cert: credentials.certPem,
         key: credentials.keyPem,
         rejectUnauthorized: true,
         minVersion: 'TLSv1.3',
-        // Resumed sessions skip the certificate exchange, and with it the identity check.
-        maxCachedSessions: 0,
+        // No `session` is ever given, so no handshake is resumed: a resumed session would skip
+        // the certificate exchange, and with it the identity check.
         checkServerIdentity: (_host: string, cert: PeerCertificate) => checkPeerIdentity(cert, expected),
       },
     });

@@ -19,7 +19,7 @@ export interface Dispatch {
 
 /**
  * Transports that record dispatches instead of connecting. Aborting a dispatch calls the
- * handler's onError with the reason, as undici does.
+ * handler's onError with the reason, as the real pool does.
  */
 export class FakeUpstreams {
   readonly dispatches: Dispatch[] = [];
@@ -45,7 +45,7 @@ export class FakeUpstreams {
 
 /** Answers `d` with a status (and optional headers), then completes it. */
 export function answer(d: Dispatch, status: number, headers: Record<string, string> = {}, body = ''): boolean {
-  const raw = Object.entries(headers).flatMap(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
+  const raw = Object.entries(headers).flatMap(([k, v]) => [k, v]);
   const accepted = d.handler.onHeaders(status, raw, () => {}, '');
   if (body !== '') d.handler.onData(Buffer.from(body));
   d.handler.onComplete(null);

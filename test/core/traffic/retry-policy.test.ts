@@ -51,10 +51,10 @@ describe('retry policy', () => {
   });
 
   it('reads Retry-After as seconds or as a date', () => {
-    const h = (v: string) => [Buffer.from('Retry-After'), Buffer.from(v)];
+    const h = (v: string) => ['Retry-After', v];
     assert.equal(retryAfterMs(h('2'), 0), 2000);
     assert.equal(retryAfterMs(h('Thu, 01 Jan 1970 00:00:05 GMT'), 1000), 4000);
     assert.equal(retryAfterMs(h('soon'), 0), undefined);
-    assert.equal(retryAfterMs([Buffer.from('x'), Buffer.from('1')], 0), undefined);
+    assert.equal(retryAfterMs(['x', '1'], 0), undefined);
   });
 });
