@@ -6,6 +6,7 @@ import type { RequestContext } from './context.js';
  * absent values are null rather than missing.
  */
 export function writeAccessLog(logger: Logger, ctx: RequestContext, durationMs: number): void {
+  if (!logger.isLevelEnabled('info')) return; // no line object built when nobody reads it
   const route = ctx.route;
   const endpoint = ctx.endpoint;
   logger.info({

@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * Header rules every role shares: hop-by-hop removal (RFC 9110 §7.6.1), request ids and
@@ -29,25 +29,32 @@ export function connectionTokens(connection: string | undefined): Set<string> | 
   return tokens;
 }
 
-/** A new request id: a random UUID, the form Envoy and most tracing tools expect. */
-export function newRequestId(): string {
-  return randomUUID();
+// Request, trace and span ids come from one pool of random bytes, hex-encoded once per refill:
+// an id is then a few substrings of it instead of a random-number call and an encoding each.
+const POOL_BYTES = 16 * 1024;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolHex = '';
+let hexOffset = 2 * POOL_BYTES;
+
+/** `chars` random hex digits. */
+function randomHex(chars: number): string {
+  if (hexOffset + chars > poolHex.length) {
+    randomFillSync(pool);
+    poolHex = pool.toString('hex');
+    hexOffset = 0;
+  }
+  const hex = poolHex.slice(hexOffset, hexOffset + chars);
+  hexOffset += chars;
+  return hex;
 }
 
-// Trace and span ids come from a pre-filled random pool: one syscall per few hundred requests
-// instead of one per id.
-const POOL_BYTES = 4096;
-const pool = Buffer.alloc(POOL_BYTES);
-let poolOffset = POOL_BYTES;
+/** The RFC 4122 variant digit (`10xx`) for a random hex digit. */
+const VARIANT = '89ab89ab89ab89ab';
 
-function randomHex(bytes: number): string {
-  if (poolOffset + bytes > POOL_BYTES) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
-  poolOffset += bytes;
-  return hex;
+/** A new request id: a random (version 4) UUID, the form Envoy and most tracing tools expect. */
+export function newRequestId(): string {
+  const hex = randomHex(32);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${VARIANT[parseInt(hex[16]!, 16)]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
@@ -67,6 +74,6 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
 
 /** A fresh, sampled traceparent for a request that arrived without one. */
 export function newTraceparent(): { traceparent: string; traceId: string } {
-  const traceId = randomHex(16);
-  return { traceparent: `00-${traceId}-${randomHex(8)}-01`, traceId };
+  const traceId = randomHex(32);
+  return { traceparent: `00-${traceId}-${randomHex(16)}-01`, traceId };
 }

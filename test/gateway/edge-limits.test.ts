@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { send } from '../helpers/http.js';
+import { connect } from 'node:net';
+import { eventually, send } from '../helpers/http.js';
 import { rawRequest, type RawOutcome } from '../helpers/raw.js';
 import { startGateway, startUpstream, stopAll, type GatewayProc, type Upstream } from '../helpers/processes.js';
 
@@ -47,6 +48,24 @@ services:
     assertProblem(outcome, 413, 'body_too_large');
     assert.equal(outcome.closed, true);
     assert.deepEqual(await upstreamSaw(), []);
+  });
+
+  it('answers Expect: 100-continue with the 413 itself, so the oversized body is never sent', async () => {
+    const head = 'POST /upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 2000\r\nExpect: 100-continue\r\n\r\n';
+    const outcome = await rawRequest(port, [head], { awaitClose: true });
+    assertProblem(outcome, 413, 'body_too_large');
+  });
+
+  it('sends 100 Continue for a body within the limit once the upstream takes it', async () => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => (received += d));
+    socket.write('POST /upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n');
+    await eventually(async () => (/^HTTP\/1\.1 100 Continue\r\n\r\n$/.test(received) ? true : undefined), 3000, '100 Continue');
+    socket.write('0123456789');
+    await eventually(async () => (/HTTP\/1\.1 200 OK[\s\S]*"bytes":10/.test(received) ? true : undefined), 3000, 'the 200');
+    socket.destroy();
   });
 
   it('streams a body within the limit', async () => {
