@@ -6,12 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { pino } from 'pino';
 
 const { COUNT, SERVICE, CONTROL_PLANE, TOKEN, CA_FILE, STATE_ROOT, MESH_DIST } = process.env;
 const { MeshClient } = await import(pathToFileURL(join(MESH_DIST, 'client.js')).href);
 const { StateDir } = await import(pathToFileURL(join(MESH_DIST, 'state-dir.js')).href);
-const logger = pino({ level: 'warn' });
+process.env.SEKISHO_LOG_LEVEL = 'warn';
+const { createLogger } = await import(pathToFileURL(join(MESH_DIST, '../core/log.js')).href);
+const logger = createLogger('simulated-sidecars');
 const caPem = readFileSync(CA_FILE, 'utf8');
 
 const clients = Array.from({ length: Number(COUNT) }, (_, i) => new MeshClient({
