@@ -6,13 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
 
 const { COUNT, SERVICE, CONTROL_PLANE, TOKEN, CA_FILE, STATE_ROOT, MESH_DIST } = process.env;
 const { MeshClient } = await import(pathToFileURL(join(MESH_DIST, 'client.js')).href);
 const { StateDir } = await import(pathToFileURL(join(MESH_DIST, 'state-dir.js')).href);
-process.env.SEKISHO_LOG_LEVEL = 'warn';
-const { createLogger } = await import(pathToFileURL(join(MESH_DIST, '../core/log.js')).href);
-const logger = createLogger('simulated-sidecars');
+const logger = pino({ level: 'warn' });
 const caPem = readFileSync(CA_FILE, 'utf8');
 
 const clients = Array.from({ length: Number(COUNT) }, (_, i) => new MeshClient({

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
-import type { Logger } from '../core/log.js';
+import type { Logger } from 'pino';
 import type { CredentialSource } from '../core/upstream/mtls.js';
 import { parseSpiffeId, spiffeIdOfSan, type IdentityKind } from './identity.js';
 import { createCsr } from './csr.js';

@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
 import type { ListenAddress, ListenerLimits } from '../config/types.js';
 import { createAdminServer } from '../core/admin.js';
 import type { HttpRequest, HttpResponse } from '../core/http1/message.js';
 import type { Http1Server } from '../core/http1/server.js';
 import { createListener, drain, formatAddress, listen } from '../core/listener.js';
-import { createLogger, type Logger } from '../core/log.js';
+import { createLogger } from '../core/log.js';
 import { Proxy } from '../core/proxy/proxy.js';
 import { ProxyMetrics } from '../core/proxy-metrics.js';
 import type { Runtime } from '../core/runtime.js';

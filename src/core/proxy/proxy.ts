@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '../log.js';
+import type { Logger } from 'pino';
 import { writeAccessLog } from '../access-log.js';
 import { RequestContext, type RequestOwner } from '../context.js';
 import { RESPONDED, type FilterVerdict } from '../filter.js';
