@@ -39,7 +39,7 @@ export class Proc {
     });
   }
 
-  /** JSON log lines (pino) parsed. */
+  /** JSON log lines parsed. */
   logs(): Record<string, unknown>[] {
     return this.lines.flatMap((l) => {
       try {
