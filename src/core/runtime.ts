@@ -1,8 +1,8 @@
-import { BlockList, isIPv6 } from 'node:net';
 import type { RouteConfig, SekishoConfig, ServiceConfig, ServiceEndpoint } from '../config/types.js';
 import type { Pipeline } from './filter.js';
 import type { CounterChild, HistogramChild } from './metrics.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
+import { TrustedProxies } from './trusted-proxies.js';
 import { createRouter, rewritePath } from './router/index.js';
 import type { Router } from './router/types.js';
 import { Endpoint } from './service/endpoint.js';
@@ -78,7 +78,7 @@ export class Runtime {
     readonly routes: readonly Route[],
     readonly router: Router<Route>,
     readonly pipeline: Pipeline,
-    readonly trustedProxies: BlockList,
+    readonly trustedProxies: TrustedProxies,
     /** Request headers only Sekisho may set (forwarded JWT claims), lower-case; removed from clients' requests. */
     readonly strippedHeaders: ReadonlySet<string>,
     metrics: ProxyMetrics,
@@ -163,14 +163,7 @@ export async function releaseEndpoints(
   await Promise.allSettled(closing);
 }
 
-/** `trustedProxies` CIDRs (or bare addresses) as a BlockList for O(1)-ish membership checks. */
-export function buildTrustedProxies(cidrs: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [address, bits] = cidr.split('/') as [string, string | undefined];
-    const family = isIPv6(address) ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(address, family);
-    else list.addSubnet(address, Number(bits), family);
-  }
-  return list;
+/** `trustedProxies` CIDRs (or bare addresses), compiled once per config generation. */
+export function buildTrustedProxies(cidrs: readonly string[]): TrustedProxies {
+  return new TrustedProxies(cidrs);
 }

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { RequestContext } from '../context.js';
 import { connectionTokens, newRequestId, newTraceparent, traceIdOf } from '../headers.js';
@@ -183,9 +182,7 @@ function peerAddress(address: string | undefined): string {
 }
 
 function isTrusted(ctx: RequestContext, address: string): boolean {
-  const family = isIP(address); // X-Forwarded-For may hold anything ("unknown", garbage)
-  if (family === 0) return false;
-  return ctx.runtime.trustedProxies.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  return ctx.runtime.trustedProxies.trusts(address);
 }
 
 /** The right-most X-Forwarded-For entry that is not itself a trusted proxy. */

@@ -1,4 +1,4 @@
-import type { PeerCertificate } from 'node:tls';
+import { createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import { ConnectionPool } from './connection-pool.js';
 import type { UpstreamHandler, UpstreamRequest, UpstreamTransport } from './transport.js';
 
@@ -67,17 +67,30 @@ export class MtlsTransport implements UpstreamTransport {
     return new ConnectionPool(this.origin, {
       connectTimeoutMs: this.options.connectTimeoutMs,
       tls: {
-        ca: credentials.caPem,
-        cert: credentials.certPem,
-        key: credentials.keyPem,
+        secureContext: secureContextOf(credentials),
         rejectUnauthorized: true,
-        minVersion: 'TLSv1.3',
         // No `session` is ever given, so no handshake is resumed: a resumed session would skip
         // the certificate exchange, and with it the identity check.
         checkServerIdentity: (_host: string, cert: PeerCertificate) => checkPeerIdentity(cert, expected),
       },
     });
   }
+}
+
+const contexts = new WeakMap<TlsCredentials, SecureContext>();
+
+/**
+ * One TLS context per set of credentials, shared by every pool and connection that uses them:
+ * building one parses the PEM key and certificates, which per connection cost a sidecar several
+ * per cent of its CPU. A renewal brings a new credentials object, hence a new context.
+ */
+function secureContextOf(credentials: TlsCredentials): SecureContext {
+  let context = contexts.get(credentials);
+  if (context === undefined) {
+    context = createSecureContext({ ca: credentials.caPem, cert: credentials.certPem, key: credentials.keyPem, minVersion: 'TLSv1.3' });
+    contexts.set(credentials, context);
+  }
+  return context;
 }
 
 /** The peer is who we meant to reach only if its certificate's URI SAN is exactly `expected`. */
