@@ -202,6 +202,10 @@ class ServerConnection implements MessageConnection {
   }
 
   messageComplete(): void {
+    // Trailers arrive as header lines after the body: dropped (they are not forwarded), never
+    // left to be taken for the next request's head.
+    this.partialHeaders = [];
+    this.partialUrl = '';
     const request = this.parsing;
     this.parsing = undefined;
     request?.ended();

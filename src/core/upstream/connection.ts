@@ -362,6 +362,9 @@ export class Connection {
   }
 
   messageComplete(): void {
+    // Trailers arrive as header lines after the body: dropped (they are not forwarded), never
+    // left to be taken for the next response's head.
+    this.headerParts = [];
     if (this.informational) {
       this.informational = false;
       return;

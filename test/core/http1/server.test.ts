@@ -162,6 +162,27 @@ describe('HTTP/1.1 listener on llhttp', () => {
     c.socket.destroy();
   });
 
+  it('drops request trailers: they never become headers of the next request on the connection', async () => {
+    const seen: { url: string; headers: string[] }[] = [];
+    handler = (req, res) => {
+      seen.push({ url: req.url, headers: req.rawHeaders });
+      const body = req.openBody();
+      body.resume();
+      body.on('end', () => {
+        res.writeHead(200, ['content-length', '0']);
+        res.end();
+      });
+    };
+    const c = new Client(port);
+    c.send('POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Smuggled: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: y\r\n\r\n');
+    await c.until(() => c.responses() === 2, 'both responses');
+    assert.deepEqual(seen, [
+      { url: '/a', headers: ['Host', 'x', 'Transfer-Encoding', 'chunked'] },
+      { url: '/b', headers: ['Host', 'y'] },
+    ]);
+    c.socket.destroy();
+  });
+
   it('answers malformed framing with a problem document and closes, without calling the handler', async () => {
     let called = false;
     handler = () => void (called = true);

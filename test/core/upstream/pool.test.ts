@@ -112,6 +112,22 @@ describe('upstream connection pool: keep-alive and response framing', () => {
     await server.close();
   });
 
+  it('drops response trailers: they never become headers of the next response on the connection', async () => {
+    const server = await rawServer((c, head) => {
+      if (head.startsWith('GET /first')) c.socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-Trailer: sneaky\r\n\r\n');
+      else c.socket.write('HTTP/1.1 200 OK\r\nX-Second: yes\r\nContent-Length: 2\r\n\r\nok');
+    });
+    const pool = newPool(server.origin);
+    const first = send(pool, get('/first'));
+    await first.done;
+    assert.equal(first.body, 'hi');
+    const second = send(pool, get('/second'));
+    await second.done;
+    assert.equal(server.connections.length, 1, 'one kept-alive connection');
+    assert.deepEqual(second.headers, ['X-Second', 'yes', 'Content-Length', '2']);
+    await server.close();
+  });
+
   it('reads a close-delimited response to the end and does not reuse its connection', async () => {
     const server = await rawServer((c) => c.socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall until the end'));
     const pool = newPool(server.origin);
