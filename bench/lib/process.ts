@@ -104,6 +104,17 @@ export function residentBytes(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
+/**
+ * Memory only this process holds, in bytes (Linux `smaps_rollup`: private clean + private dirty
+ * pages): what one more such process adds to a host. The rest of its RSS is shared — mostly the
+ * pages of the `node` binary, which every Node.js process maps.
+ */
+export function privateBytes(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(rollup)?.[1] ?? NaN);
+  return (kb('Private_Clean') + kb('Private_Dirty')) * 1024;
+}
+
 /** A loopback port free right now (the peer binds it a moment later). */
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {

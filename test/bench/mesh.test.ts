@@ -29,6 +29,8 @@ test('bench scenarios 4 and 5 run end to end', { timeout: 120_000 }, async (t) =
     for (const side of [data.app, data.client]) {
       assert.ok(side, 'both sidecars measured');
       assert.ok(side.idleBytes > 10 * 2 ** 20 && side.peakBytes >= side.idleBytes, 'RSS read from /proc');
+      assert.ok(side.idlePrivateBytes > 2 ** 20 && side.idlePrivateBytes < side.idleBytes, 'private pages are a part of the RSS');
+      assert.ok(side.peakPrivateBytes >= side.idlePrivateBytes && side.peakPrivateBytes < side.peakBytes, 'private peak within the RSS peak');
     }
   });
 
