@@ -162,6 +162,33 @@ describe('HTTP/1.1 listener on llhttp', () => {
     c.socket.destroy();
   });
 
+  it('reads heads split across many reads, and the heads after them, exactly', async () => {
+    const seen: { url: string; headers: string[] }[] = [];
+    handler = (req, res) => {
+      seen.push({ url: req.url, headers: req.rawHeaders });
+      res.writeHead(200, ['content-length', '0']);
+      res.end();
+    };
+    // 40 header fields split mid-name, mid-value and mid-URL over several reads: llhttp hands
+    // such heads over in parts, and keeps doing so for later heads on the connection.
+    const fields = Array.from({ length: 40 }, (_, i) => [`X-Field-${i}`, `value ${i}`]);
+    const head = `GET /first/long/path?q=1 HTTP/1.1\r\nHost: x\r\n${fields.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`;
+    const c = new Client(port);
+    const cuts = [7, 20, 101, 333, head.length - 3];
+    let from = 0;
+    for (const cut of cuts) {
+      c.send(head.slice(from, cut));
+      from = cut;
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    c.send(head.slice(from) + 'GET /second HTTP/1.1\r\nHost: y\r\nX-Only: here\r\n\r\n');
+    await c.until(() => c.responses() === 2, 'both responses');
+    assert.equal(seen[0]!.url, '/first/long/path?q=1');
+    assert.deepEqual(seen[0]!.headers, ['Host', 'x', ...fields.flat()]);
+    assert.deepEqual(seen[1], { url: '/second', headers: ['Host', 'y', 'X-Only', 'here'] });
+    c.socket.destroy();
+  });
+
   it('drops request trailers: they never become headers of the next request on the connection', async () => {
     const seen: { url: string; headers: string[] }[] = [];
     handler = (req, res) => {
