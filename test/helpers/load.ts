@@ -17,6 +17,8 @@ export async function runLoad(
   concurrency: number,
   request: (i: number, dispatcher: Agent) => Promise<Reply>,
   maxMs = 30_000,
+  /** Stops sending (before `count`) once this returns true. */
+  stopWhen: () => boolean = () => false,
 ): Promise<LoadResult> {
   const dispatcher = client();
   const replies: Reply[] = [];
@@ -24,7 +26,7 @@ export async function runLoad(
   const started = Date.now();
   let next = 0;
   async function worker(): Promise<void> {
-    while (next < count) {
+    while (next < count && !stopWhen()) {
       if (Date.now() - started > maxMs) throw new Error(`load of ${count} requests exceeded ${maxMs} ms`);
       const i = next++;
       try {

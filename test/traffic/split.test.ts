@@ -89,11 +89,18 @@ describe('a live split change', () => {
     const gw = await startGateway(splitConfig(v1, v2, '      - to: { v1: 100, v2: 0 }'));
     let changedAt = 0;
     const stamped: { at: number; version: string; status: number }[] = [];
-    const traffic = runLoad(3000, 4, async (_i, dispatcher) => {
-      const r = await send(`${gw.url}/echo`, { dispatcher });
-      stamped.push({ at: Date.now(), version: r.headers['x-upstream'] as string, status: r.status });
-      return r;
-    });
+    // Traffic runs until 1.6 s after the change, however fast the gateway answers.
+    const traffic = runLoad(
+      100_000,
+      4,
+      async (_i, dispatcher) => {
+        const r = await send(`${gw.url}/echo`, { dispatcher });
+        stamped.push({ at: Date.now(), version: r.headers['x-upstream'] as string, status: r.status });
+        return r;
+      },
+      30_000,
+      () => changedAt > 0 && Date.now() > changedAt + 1600,
+    );
     // Change the split once traffic flows.
     while (stamped.length < 300) await new Promise((r) => setImmediate(r));
     const file = readFileSync(gw.configFile, 'utf8');
