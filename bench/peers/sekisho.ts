@@ -27,20 +27,23 @@ export function sekishoUnavailable(): string | undefined {
   return existsSync(CLI) ? undefined : `${CLI} is missing: run \`npm run build\` first`;
 }
 
-/** Writes the gateway config for `upstreamPort` into `dir`; returns its path and ports. */
+/**
+ * Writes the gateway config for `upstreamPort` into `dir`; returns its path and listen port. The
+ * admin listener takes any free port: nothing here reads it, and a port picked in advance can be
+ * taken by another process before the gateway binds it.
+ */
 export async function writeGatewayConfig(
   dir: string,
   upstreamPort: number,
   gatewayYaml = '',
-): Promise<{ file: string; port: number; adminPort: number }> {
+): Promise<{ file: string; port: number }> {
   const port = await freePort();
-  const adminPort = await freePort();
   const file = join(dir, 'sekisho.yaml');
   writeFileSync(
     file,
     `gateway:
   listen: 127.0.0.1:${port}
-  admin: 127.0.0.1:${adminPort}
+  admin: 127.0.0.1:0
 ${gatewayYaml}  routes:
     - name: bench
       match: { pathPrefix: /api }
@@ -51,7 +54,7 @@ services:
     endpoints: [http://127.0.0.1:${upstreamPort}]
 `,
   );
-  return { file, port, adminPort };
+  return { file, port };
 }
 
 /** `sekisho validate FILE`: undefined when valid, else the errors it printed. */
