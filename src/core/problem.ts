@@ -54,6 +54,18 @@ export function problemBody(problem: Problem, requestId: string): string {
   });
 }
 
+/** The response headers every problem document carries, its own extra ones included. */
+export function problemHeaders(problem: Problem, body: string): string[] {
+  const headers: string[] = [
+    'content-type', 'application/problem+json',
+    'content-length', String(Buffer.byteLength(body)),
+    'cache-control', 'no-store',
+    'x-sekisho-reason', problem.code,
+  ];
+  for (const h of problem.headers) headers.push(h);
+  return headers;
+}
+
 /**
  * Writes `problem` as the whole response. `extraHeaders` are the headers filters asked to add to
  * every response of this request (CORS, RateLimit, x-request-id).
@@ -66,13 +78,7 @@ export function sendProblem(
   head: boolean,
 ): number {
   const body = problemBody(problem, requestId);
-  const headers: string[] = [
-    'content-type', 'application/problem+json',
-    'content-length', String(Buffer.byteLength(body)),
-    'cache-control', 'no-store',
-    'x-sekisho-reason', problem.code,
-  ];
-  for (const h of problem.headers) headers.push(h);
+  const headers = problemHeaders(problem, body);
   for (const h of extraHeaders) headers.push(h);
   res.writeHead(problem.status, headers);
   res.end(head ? undefined : body);

@@ -2,7 +2,7 @@ import type { RouteConfig, SekishoConfig, ServiceConfig, ServiceEndpoint } from 
 import type { Pipeline } from './filter.js';
 import type { CounterChild, HistogramChild } from './metrics.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
-import { TrustedProxies } from './trusted-proxies.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 import { createRouter, rewritePath } from './router/index.js';
 import type { Router } from './router/types.js';
 import { Endpoint } from './service/endpoint.js';
@@ -163,7 +163,3 @@ export async function releaseEndpoints(
   await Promise.allSettled(closing);
 }
 
-/** `trustedProxies` CIDRs (or bare addresses), compiled once per config generation. */
-export function buildTrustedProxies(cidrs: readonly string[]): TrustedProxies {
-  return new TrustedProxies(cidrs);
-}

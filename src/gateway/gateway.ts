@@ -12,7 +12,8 @@ import { createListener, drain, formatAddress, listen } from '../core/listener.j
 import { createLogger } from '../core/log.js';
 import { Proxy } from '../core/proxy/proxy.js';
 import { ProxyMetrics } from '../core/proxy-metrics.js';
-import { buildRoutes, buildServices, buildTrustedProxies, Runtime, type TransportFactory } from '../core/runtime.js';
+import { buildRoutes, buildServices, Runtime, type TransportFactory } from '../core/runtime.js';
+import { TrustedProxies } from '../core/trusted-proxies.js';
 import { MeshClient } from '../mesh/client.js';
 import { meshConfig, type Snapshot } from '../mesh/snapshot.js';
 import { StateDir } from '../mesh/state-dir.js';
@@ -166,7 +167,7 @@ export class Gateway {
     const { routes, router } = buildRoutes(gateway.routes, services, this.metrics);
     const { pipeline, strippedHeaders } = buildGatewayPipeline(gateway, this.metrics, previous, this.logger);
     this.metrics.configVersion.labels('gateway').set(version);
-    return new Runtime(version, config, services, routes, router, pipeline, buildTrustedProxies(gateway.trustedProxies), strippedHeaders, this.metrics);
+    return new Runtime(version, config, services, routes, router, pipeline, new TrustedProxies(gateway.trustedProxies), strippedHeaders, this.metrics);
   }
 
   /**

@@ -2,7 +2,8 @@ import type { RouteConfig, SekishoConfig, ServiceConfig } from '../config/types.
 import { Pipeline } from '../core/filter.js';
 import { routeFilter } from '../core/proxy/route-filter.js';
 import type { ProxyMetrics } from '../core/proxy-metrics.js';
-import { buildRoutes, buildServices, buildTrustedProxies, Runtime, type TransportFactory } from '../core/runtime.js';
+import { buildRoutes, buildServices, Runtime, type TransportFactory } from '../core/runtime.js';
+import { TrustedProxies } from '../core/trusted-proxies.js';
 import { authorizationFilter } from './authorization.js';
 import { awaitEndpointsFilter, type Generations } from './await-endpoints.js';
 
@@ -38,7 +39,7 @@ export function buildOutboundRuntime(
   }));
   const { routes, router } = buildRoutes(routeConfigs, services, metrics);
   const pipeline = new Pipeline([routeFilter, awaitEndpointsFilter(generations, ENDPOINT_WAIT_MS)]);
-  return new Runtime(version, config, services, routes, router, pipeline, buildTrustedProxies([]), NO_HEADERS, metrics);
+  return new Runtime(version, config, services, routes, router, pipeline, new TrustedProxies([]), NO_HEADERS, metrics);
 }
 
 /**
@@ -63,5 +64,5 @@ export function buildInboundRuntime(
   const services = buildServices(localConfig, metrics, previous?.services, undefined, { callerSide: false });
   const { routes, router } = buildRoutes([{ name: 'inbound', index: 0, match: {}, service: serviceName, auth: 'none' }], services, metrics);
   const pipeline = new Pipeline([routeFilter, authorizationFilter(config.mesh, own)]);
-  return new Runtime(version, localConfig, services, routes, router, pipeline, buildTrustedProxies(MESH_PEERS), NO_HEADERS, metrics);
+  return new Runtime(version, localConfig, services, routes, router, pipeline, new TrustedProxies(MESH_PEERS), NO_HEADERS, metrics);
 }

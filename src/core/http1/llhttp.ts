@@ -76,3 +76,41 @@ export function isParseError(result: number | ParseError | undefined): result is
 
 /** Reason phrases for the status line (Node's table, as node:http uses). */
 export { STATUS_CODES } from 'node:http';
+
+/**
+ * Head lines llhttp hands over before `kOnHeadersComplete`: the parts of a long head (which it
+ * keeps doing for every later head on the connection), and trailers after a body. Once a parser
+ * has handed lines over early, `kOnHeadersComplete` passes `undefined` for headers and URL and
+ * they are taken from here. A message's end drops whatever is left — its trailers — so they are
+ * never taken for the next head.
+ */
+export class EarlyHeadLines {
+  private headers: string[] = [];
+  private url = '';
+
+  add(headers: readonly string[], url: string): void {
+    for (let i = 0; i < headers.length; i++) this.headers.push(headers[i]!);
+    this.url += url;
+  }
+
+  /** The head's header lines: `given` when the parser passed them, else the ones handed over early. */
+  takeHeaders(given: string[] | undefined): string[] {
+    if (given !== undefined) return given;
+    const headers = this.headers;
+    this.headers = [];
+    return headers;
+  }
+
+  takeUrl(given: string | undefined): string {
+    if (given !== undefined) return given;
+    const url = this.url;
+    this.url = '';
+    return url;
+  }
+
+  /** The message ended: trailers (not forwarded) are dropped. */
+  messageEnded(): void {
+    if (this.headers.length > 0) this.headers = [];
+    this.url = '';
+  }
+}

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { STATUS_CODES } from './llhttp.js';
+import { writeJoined } from './write.js';
 
 /** What a request and its response need from the connection that carries them. */
 export interface MessageConnection {
@@ -130,8 +131,6 @@ export class RequestBody extends Readable {
   }
 }
 
-/** Bodies larger than this are written after the head rather than copied into one buffer with it. */
-const COALESCE_LIMIT = 16 * 1024;
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
@@ -271,24 +270,6 @@ export class HttpResponse {
     const out = head === undefined ? text : head + text;
     if (out !== '') this.connection.socket.write(out, 'latin1');
   }
-}
-
-/** `prefix + body + suffix` as one write: copied into one buffer when small, corked otherwise. */
-function writeJoined(socket: Socket, prefix: string, body: Buffer, suffix: string): boolean {
-  if (body.length <= COALESCE_LIMIT) {
-    const prefixLength = prefix.length; // latin1: one byte per character
-    const out = Buffer.allocUnsafe(prefixLength + body.length + suffix.length);
-    out.write(prefix, 0, 'latin1');
-    body.copy(out, prefixLength);
-    if (suffix !== '') out.write(suffix, prefixLength + body.length, 'latin1');
-    return socket.write(out);
-  }
-  socket.cork();
-  socket.write(prefix, 'latin1');
-  let ok = socket.write(body);
-  if (suffix !== '') ok = socket.write(suffix, 'latin1');
-  socket.uncork();
-  return ok;
 }
 
 let dateText = '';

@@ -1,9 +1,9 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions } from 'node:tls';
 import { newRequestId } from '../headers.js';
-import { Problem, problemBody } from '../problem.js';
+import { Problem, problemBody, problemHeaders } from '../problem.js';
 import {
-  isParseError, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete, METHODS, newParser,
+  EarlyHeadLines, isParseError, STATUS_CODES, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete, METHODS, newParser,
   type LlhttpParser, type ParseError,
 } from './llhttp.js';
 import { HttpRequest, HttpResponse, type MessageConnection } from './message.js';
@@ -131,8 +131,7 @@ class ServerConnection implements MessageConnection {
   private pausedForQueue = false;
   /** No more requests are read: a parse error, or the connection is closing. */
   private done = false;
-  private partialHeaders: string[] = [];
-  private partialUrl = '';
+  private readonly early = new EarlyHeadLines();
 
   constructor(
     private readonly owner: Http1Server,
@@ -170,19 +169,12 @@ class ServerConnection implements MessageConnection {
   }
 
   headerPart(headers: string[], url: string): void {
-    for (let i = 0; i < headers.length; i++) this.partialHeaders.push(headers[i]!);
-    this.partialUrl += url;
+    this.early.add(headers, url);
   }
 
-  headComplete(major: number, minor: number, rawHeaders: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): void {
-    if (rawHeaders === undefined) {
-      rawHeaders = this.partialHeaders;
-      this.partialHeaders = [];
-    }
-    if (url === undefined) {
-      url = this.partialUrl;
-      this.partialUrl = '';
-    }
+  headComplete(major: number, minor: number, given: string[] | undefined, method: number, givenUrl: string | undefined, upgrade: boolean, keepAlive: boolean): void {
+    const rawHeaders = this.early.takeHeaders(given);
+    const url = this.early.takeUrl(givenUrl);
     // CONNECT and `Upgrade` turn llhttp into tunnel mode: nothing after this head is parsed as
     // HTTP again. Sekisho tunnels nothing, so the request is answered as a plain one and the
     // connection closed after it.
@@ -202,10 +194,7 @@ class ServerConnection implements MessageConnection {
   }
 
   messageComplete(): void {
-    // Trailers arrive as header lines after the body: dropped (they are not forwarded), never
-    // left to be taken for the next request's head.
-    this.partialHeaders = [];
-    this.partialUrl = '';
+    this.early.messageEnded();
     const request = this.parsing;
     this.parsing = undefined;
     request?.ended();
@@ -301,16 +290,13 @@ class ServerConnection implements MessageConnection {
       return;
     }
     if (response !== undefined) response.destroyed = true; // the proxy must not answer over this
-    const { status, reason, detail } = refusal(error);
-    const body = problemBody(new Problem('bad_request', detail, undefined, status), newRequestId());
-    this.socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\n` +
-        'content-type: application/problem+json\r\n' +
-        `content-length: ${Buffer.byteLength(body)}\r\n` +
-        'x-sekisho-reason: bad_request\r\n' +
-        'connection: close\r\n\r\n' +
-        body,
-    );
+    const { status, detail } = refusal(error);
+    const problem = new Problem('bad_request', detail, undefined, status);
+    const body = problemBody(problem, newRequestId());
+    const headers = problemHeaders(problem, body);
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    this.socket.end(`${head}connection: close\r\n\r\n${body}`);
     this.socket.once('finish', destroySocket);
   }
 
@@ -392,8 +378,8 @@ function expectsContinue(rawHeaders: readonly string[]): boolean {
   return false;
 }
 
-function refusal(error: ParseError | 'timeout'): { status: number; reason: string; detail: string } {
-  if (error === 'timeout') return { status: 408, reason: 'Request Timeout', detail: 'the request was not received in time' };
-  if (error.code === 'HPE_HEADER_OVERFLOW') return { status: 431, reason: 'Request Header Fields Too Large', detail: 'the request head is too large' };
-  return { status: 400, reason: 'Bad Request', detail: 'the request is not valid HTTP/1.1' };
+function refusal(error: ParseError | 'timeout'): { status: number; detail: string } {
+  if (error === 'timeout') return { status: 408, detail: 'the request was not received in time' };
+  if (error.code === 'HPE_HEADER_OVERFLOW') return { status: 431, detail: 'the request head is too large' };
+  return { status: 400, detail: 'the request is not valid HTTP/1.1' };
 }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import {
+  EarlyHeadLines,
   isParseError,
   kOnBody,
   kOnHeaders,
@@ -9,6 +10,7 @@ import {
   newParser,
   type LlhttpParser,
 } from '../http1/llhttp.js';
+import { writeJoined } from '../http1/write.js';
 import { UpstreamErrorCode, upstreamError, type UpstreamHandler, type UpstreamRequest } from './transport.js';
 
 /** What a connection needs from the pool that opened it. */
@@ -39,8 +41,6 @@ type Phase = 'connecting' | 'awaiting-head' | 'reading-body' | 'completed' | 'id
 /** What the connection's single timer is counting down. */
 type Deadline = 'none' | 'connect' | 'headers' | 'body' | 'idle';
 
-/** Bodies up to this size are copied behind the head and sent in one write. */
-const SINGLE_WRITE_LIMIT = 64 * 1024;
 /** Upstream `Keep-Alive: timeout` hints are honoured up to this (undici's keepAliveMaxTimeout). */
 const MAX_KEEP_ALIVE_MS = 600_000;
 /** Stop reusing this long before the upstream's announced timeout, so we never race its close. */
@@ -87,7 +87,7 @@ export class Connection {
   /** The handler asked to pause reading (onHeaders/onData returned false). */
   private pausedByHandler = false;
   /** Header lines of a head that spans several reads (llhttp hands them over early). */
-  private headerParts: string[] = [];
+  private readonly early = new EarlyHeadLines();
   private keepAliveMs: number;
   private socketError: Error | null = null;
 
@@ -217,18 +217,7 @@ export class Connection {
     } else if (!streamed) {
       const buffer = body as Buffer;
       head += 'content-length: ' + buffer.length + '\r\n\r\n';
-      if (buffer.length <= SINGLE_WRITE_LIMIT) {
-        const headLength = Buffer.byteLength(head, 'latin1');
-        const message = Buffer.allocUnsafe(headLength + buffer.length);
-        message.write(head, 0, 'latin1');
-        buffer.copy(message, headLength);
-        socket.write(message);
-      } else {
-        socket.cork();
-        socket.write(head, 'latin1');
-        socket.write(buffer);
-        socket.uncork();
-      }
+      writeJoined(socket, head, buffer, '');
       this.requestSent = true;
     } else {
       if (streamLength < 0 || !Number.isSafeInteger(streamLength)) {
@@ -320,15 +309,12 @@ export class Connection {
   // ---- response (parser callbacks) -----------------------------------------------------------
 
   headerLines(lines: string[]): void {
-    for (let i = 0; i < lines.length; i++) this.headerParts.push(lines[i]!);
+    this.early.add(lines, '');
   }
 
   /** A response head; returns 1 to tell llhttp the response has no body. */
   headComplete(rawHeaders: string[] | undefined, statusCode: number, statusMessage: string, upgrade: boolean, shouldKeepAlive: boolean): number {
-    if (this.headerParts.length > 0) {
-      rawHeaders = rawHeaders === undefined ? this.headerParts : this.headerParts.concat(rawHeaders);
-      this.headerParts = [];
-    }
+    rawHeaders = this.early.takeHeaders(rawHeaders);
     const handler = this.handler;
     if (handler === null || this.phase !== 'awaiting-head') {
       // Bytes nobody asked for (a second response, junk after the last one): never reuse.
@@ -362,9 +348,7 @@ export class Connection {
   }
 
   messageComplete(): void {
-    // Trailers arrive as header lines after the body: dropped (they are not forwarded), never
-    // left to be taken for the next response's head.
-    this.headerParts = [];
+    this.early.messageEnded();
     if (this.informational) {
       this.informational = false;
       return;
