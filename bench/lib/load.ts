@@ -2,8 +2,9 @@
  * The two load generators, both native and pinned to the load core:
  * - `wrk`, closed loop (each connection sends its next request when the answer arrives): the
  *   maximum throughput a proxy sustains;
- * - `h2load --rps`, open loop (requests leave at a constant rate whether or not earlier ones were
- *   answered): the latency a proxy adds at a given load. Its per-request log gives the percentiles.
+ * - `h2load --rps`, open loop (requests leave at a constant rate, evenly spaced, whether or not
+ *   earlier ones were answered): the latency a proxy adds at a given load. Its per-request log
+ *   gives the percentiles.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -90,10 +91,11 @@ export interface LatencyResult {
 
 export interface ConstantRateLoad {
   readonly url: string;
-  /** Total requests per second, spread evenly over the connections. */
+  /** Total requests per second, spread evenly over the connections and over time. */
   readonly rps: number;
   readonly connections: number;
   readonly seconds: number;
+  /** Leading seconds of the run left out of the figures (connection set-up, warm caches). */
   readonly warmupSeconds: number;
   readonly headers?: Record<string, string>;
   /** Folder for h2load's per-request log (deleted after reading). */
@@ -101,45 +103,68 @@ export interface ConstantRateLoad {
 }
 
 /**
- * Latency at a constant request rate with `h2load --h1 --rps`. Each connection sends at
- * rps/connections; latency is measured from the moment a request is sent, so with enough
- * connections (spacing per connection ≫ latency) queueing behind a slow answer stays rare.
+ * Latency at a constant request rate with `h2load --h1 --rps`: each connection sends at
+ * rps/connections, and latency is measured from the moment a request is sent.
+ *
+ * Arrivals are uniform, as in Istio's published latency runs (fortio with `uniform: true`): the
+ * connections open one per 1/rps (`-r1 --rate-period`, whole milliseconds in h2load) and each
+ * one's send timer starts when it connects, so requests leave one at a time instead of every
+ * connection firing in the same instant. Without the stagger, 16 connections at 1,000 req/s are
+ * bursts of 16 requests every 16 ms, and p99 measures how a proxy drains a queue of 16 rather than
+ * the latency it adds. h2load's rate mode takes a request count (`-n`) instead of a duration, so the
+ * warm-up is the leading part of the log, left out by start time.
  */
 export async function measureLatency(load: ConstantRateLoad): Promise<LatencyResult> {
   const logFile = join(load.dir, `h2load-${process.hrtime.bigint()}.tsv`);
+  const perConnection = Math.max(1, Math.round((load.rps * (load.seconds + load.warmupSeconds)) / load.connections));
   const args = [
     '--h1',
     `-c${load.connections}`,
     `--rps=${(load.rps / load.connections).toFixed(3)}`,
-    `-D${Math.round(load.seconds * 1000)}ms`,
-    `--warm-up-time=${Math.round(load.warmupSeconds * 1000)}ms`,
+    `-n${perConnection * load.connections}`,
+    '-r1',
+    `--rate-period=${Math.max(1, Math.round(1000 / load.rps))}ms`,
     `--log-file=${logFile}`,
     ...headerArgs(load.headers ?? {}, ':authority'),
     load.url,
   ];
   const [file, argv] = pinned(H2LOAD!, args);
-  const { stdout } = await run(file, argv, { timeout: (load.seconds + load.warmupSeconds + 30) * 1000 });
+  // A saturated target answers slower than the rate: the run then lasts longer than planned.
+  const timeoutMs = ((load.seconds + load.warmupSeconds) * 10 + 30) * 1000;
+  const { stdout } = await run(file, argv, { timeout: timeoutMs });
   try {
-    return parseH2load(stdout, readFileSync(logFile, 'utf8'), load.seconds);
+    return parseH2load(stdout, readFileSync(logFile, 'utf8'), load.warmupSeconds);
   } finally {
     rmSync(logFile, { force: true });
   }
 }
 
 /**
- * Reads h2load's summary and per-request log (`start µs  status  duration µs`). Its `failed`
- * count already includes non-2xx/3xx answers, errors and timeouts. Exported for its test.
+ * Reads h2load's summary and per-request log (`start µs since the epoch  status  duration µs`),
+ * leaving out requests sent in the first `warmupSeconds`. The rate achieved is the measured
+ * requests over the time their starts span: a target that cannot keep up delays the sends.
+ * The summary's `failed` count (non-2xx/3xx answers, errors, timeouts) covers the whole run.
+ * Exported for its test.
  */
-export function parseH2load(summary: string, log: string, seconds: number): LatencyResult {
+export function parseH2load(summary: string, log: string, warmupSeconds: number): LatencyResult {
   const failed = /requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed/.exec(summary);
   if (!failed) throw new Error(`unexpected h2load output:\n${summary}`);
-  const lines = log.split('\n').filter((l) => l.length > 0);
-  const durations = Float64Array.from(lines, (line) => Number(line.split('\t')[2]) / 1000).sort();
+  const entries = log
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((line) => line.split('\t'))
+    .map(([start, , duration]) => ({ startUs: Number(start), ms: Number(duration) / 1000 }));
+  const firstStart = entries.reduce((min, e) => Math.min(min, e.startUs), Infinity);
+  const measured = entries.filter((e) => e.startUs >= firstStart + warmupSeconds * 1e6);
+  if (measured.length < 2) throw new Error(`h2load logged ${measured.length} request(s) after the warm-up:\n${summary}`);
+  const [from, to] = measured.reduce(([lo, hi], e) => [Math.min(lo, e.startUs), Math.max(hi, e.startUs)], [Infinity, -Infinity]);
+  const spanSeconds = (to - from) / 1e6;
+  const durations = Float64Array.from(measured, (e) => e.ms).sort();
   return {
     p50Ms: percentileOfSorted(durations, 50),
     p99Ms: percentileOfSorted(durations, 99),
-    achievedRps: lines.length / seconds,
-    requests: lines.length,
+    achievedRps: (measured.length - 1) / spanSeconds,
+    requests: measured.length,
     errors: Number(failed[1]),
   };
 }

@@ -61,8 +61,7 @@ export interface ConstantRateLatency {
 
 /**
  * Latency at `rps` requests per second in total over `connections` connections. The warm-up runs
- * at the same rate; each run also starts with half a second of h2load's own warm-up, which keeps
- * connection set-up out of the figures.
+ * at the same rate; the first half second of each run (connection set-up) is left out of the figures.
  */
 export function latencyMeasurement(ctx: BenchContext, rps: number, connections: number): Measurement<LatencyResult> {
   const load = (started: StartedTarget, dir: string, seconds: number, warmupSeconds: number): Promise<LatencyResult> =>

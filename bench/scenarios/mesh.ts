@@ -109,7 +109,7 @@ export async function meshHop(ctx: BenchContext): Promise<{ section: Section; da
     data: { outcomes },
     section: {
       title: 'Scenario 4 — mesh: client → sidecar → mTLS → sidecar → app',
-      setup: `Latency: \`h2load --h1 -c${MESH_CONNECTIONS} --rps\` at ${formatRps(MESH_RPS)} req/s in total, 1 KiB answers (Istio’s published setup), open loop. Throughput: \`wrk -t1 -c${THROUGHPUT_CONNECTIONS}\`. The three paths run side by side and are measured in turn, round after round. Both sidecars of a pair run on the proxy core; the client sends \`Host: app\` to its sidecar. The nginx pair uses ECDSA P-256 certificates with SPIFFE IDs, TLS 1.3, upstream keep-alive and session reuse.`,
+      setup: `Latency: \`h2load --h1 -c${MESH_CONNECTIONS} --rps\` at ${formatRps(MESH_RPS)} req/s in total with uniform arrivals (the connections start 1 ms apart, so requests leave one by one, as in Istio’s published runs: fortio with \`uniform: true\`), 1 KiB answers, open loop. Throughput: \`wrk -t1 -c${THROUGHPUT_CONNECTIONS}\`. The three paths run side by side and are measured in turn, round after round. Both sidecars of a pair run on the proxy core; the client sends \`Host: app\` to its sidecar. The nginx pair uses ECDSA P-256 certificates with SPIFFE IDs, TLS 1.3, upstream keep-alive and session reuse.`,
       table,
       notes: [
         '“Added” is the figure minus direct’s: the cost of both sidecars and the mTLS hop together.',

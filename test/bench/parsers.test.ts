@@ -42,16 +42,20 @@ test('wrk: requests per second, latency percentiles in ms, failures counted', ()
   assert.throws(() => parseWrk('unable to connect to 127.0.0.1:1 Connection refused'), /unexpected wrk output/);
 });
 
-test('h2load: percentiles from the per-request log, failures from the summary', () => {
+test('h2load: percentiles from the per-request log after the warm-up, rate from the sends, failures from the summary', () => {
   const summary = 'requests: 10 total, 12 started, 10 done, 9 succeeded, 1 failed, 0 errored, 0 timeout\n';
-  const log = Array.from({ length: 100 }, (_, i) => `1795980447897414\t${i === 99 ? 503 : 200}\t${(i + 1) * 10}`).join('\n') + '\n';
-  const result = parseH2load(summary, log, 2);
+  const start = 1795980447897414;
+  // 1 s of warm-up sends that took 50 ms each, then 100 sends 10 ms apart taking 0.01 … 1 ms.
+  const warmup = Array.from({ length: 10 }, (_, i) => `${start + i * 100_000}\t200\t50000`);
+  const measured = Array.from({ length: 100 }, (_, i) => `${start + 1_000_000 + i * 10_000}\t${i === 99 ? 503 : 200}\t${(i + 1) * 10}`);
+  const result = parseH2load(summary, [...measured.reverse(), ...warmup].join('\n') + '\n', 1);
   assert.equal(result.p50Ms, 0.5);
   assert.equal(result.p99Ms, 0.99);
   assert.equal(result.requests, 100);
-  assert.equal(result.achievedRps, 50);
+  assert.equal(Math.round(result.achievedRps), 100);
   assert.equal(result.errors, 1);
   assert.throws(() => parseH2load('connect error', '', 1), /unexpected h2load output/);
+  assert.throws(() => parseH2load(summary, warmup.join('\n'), 1), /0 request\(s\) after the warm-up/);
 });
 
 test('statistics: median, nearest-rank percentile, spread of runs', () => {
