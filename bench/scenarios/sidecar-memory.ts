@@ -4,7 +4,8 @@
  */
 import { folderFor, type BenchContext } from '../lib/context.js';
 import { measureLatency } from '../lib/load.js';
-import { LOAD_CORE, privateBytes, residentBytes } from '../lib/process.js';
+import { join } from 'node:path';
+import { LOAD_CORE, PROXY_CORE, privateBytes, residentBytes, start } from '../lib/process.js';
 import { formatMs, formatRps, type Section } from '../lib/report.js';
 import { startSekishoMesh, meshUnavailable, type Sidecar } from '../peers/sekisho-mesh.js';
 import { MESH_CONNECTIONS, MESH_RPS } from './mesh.js';
@@ -24,6 +25,8 @@ export interface SidecarMemory {
 }
 
 export interface SidecarMemoryData {
+  /** An idle `node` that runs nothing, on the same binary: the floor any Node.js sidecar starts from. */
+  readonly bareNode?: { readonly rssBytes: number; readonly privateBytes: number };
   readonly app?: SidecarMemory;
   readonly client?: SidecarMemory;
   readonly loadErrors?: number;
@@ -36,6 +39,7 @@ export async function sidecarMemory(ctx: BenchContext): Promise<{ section: Secti
   const unavailable = meshUnavailable();
   if (unavailable) return { data: {}, section: { title: TITLE, setup: '', table: [], notes: [], checks: [{ goal: GOAL, measured: 'skipped', met: undefined }], skipped: unavailable } };
   const dir = folderFor(ctx.workDir, 'sidecar-memory');
+  const bareNode = await bareNodeMemory(dir);
   const mesh = await startSekishoMesh(ctx.upstream.port, dir, LOAD_CORE);
   try {
     await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
@@ -62,7 +66,7 @@ export async function sidecarMemory(ctx: BenchContext): Promise<{ section: Secti
     const [app, client] = sidecars.map((_, i) => ({ idleBytes: idle[i]!, peakBytes: peak[i]!, idlePrivateBytes: idlePrivate[i]!, peakPrivateBytes: peakPrivate[i]! }));
     const worst = Math.max(app!.peakBytes, client!.peakBytes);
     return {
-      data: { app, client, loadErrors: load.errors },
+      data: { bareNode, app, client, loadErrors: load.errors },
       section: {
         title: TITLE,
         setup: `Both sidecars of scenario 4’s Sekisho pair: RSS from /proc after ${IDLE_SETTLE_MS / 1000} s idle, then the highest value sampled every ${SAMPLE_MS} ms during ${formatRps(MESH_RPS)} req/s over ${MESH_CONNECTIONS} connections (p50 ${formatMs(load.p50Ms)}, p99 ${formatMs(load.p99Ms)}, ${load.errors} failed).`,
@@ -75,14 +79,28 @@ export async function sidecarMemory(ctx: BenchContext): Promise<{ section: Secti
             `${(idlePrivate[i]! / MB).toFixed(1)} MB`,
             `${(peakPrivate[i]! / MB).toFixed(1)} MB`,
           ]),
+          ['bare `node` (runs nothing; for reference)', `${(bareNode.rssBytes / MB).toFixed(1)} MB`, '', `${(bareNode.privateBytes / MB).toFixed(1)} MB`, ''],
         ],
         notes: [
           '“Private” counts the pages only that sidecar holds (private clean + dirty in /proc/PID/smaps_rollup): what one more sidecar adds to a host. The rest of the RSS is shared read-only pages, mostly of the `node` binary that every Node.js process on the host maps; the target is checked on RSS.',
+          'The bare `node` row is an idle Node.js process of the same binary that loads no code: the floor of any Node.js sidecar on this host.',
         ],
         checks: [{ goal: GOAL, measured: `${(worst / MB).toFixed(1)} MB`, met: load.errors === 0 ? worst <= 60 * MB : undefined }],
       },
     };
   } finally {
     await mesh.stop();
+  }
+}
+
+/** RSS and private memory of an idle `node` process that runs nothing, after the same settling time. */
+async function bareNodeMemory(dir: string): Promise<{ rssBytes: number; privateBytes: number }> {
+  const bare = start({ name: 'bare node', core: PROXY_CORE, command: process.execPath, args: ['-e', 'setInterval(() => {}, 60_000)'], logFile: join(dir, 'bare-node.log') });
+  try {
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+    if (!bare.alive) throw new Error(`bare node exited:\n${bare.tail}`);
+    return { rssBytes: residentBytes(bare.pid), privateBytes: privateBytes(bare.pid) };
+  } finally {
+    await bare.stop();
   }
 }

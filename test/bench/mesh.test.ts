@@ -31,7 +31,9 @@ test('bench scenarios 4 and 5 run end to end', { timeout: 120_000 }, async (t) =
       assert.ok(side.idleBytes > 10 * 2 ** 20 && side.peakBytes >= side.idleBytes, 'RSS read from /proc');
       assert.ok(side.idlePrivateBytes > 2 ** 20 && side.idlePrivateBytes < side.idleBytes, 'private pages are a part of the RSS');
       assert.ok(side.peakPrivateBytes >= side.idlePrivateBytes && side.peakPrivateBytes < side.peakBytes, 'private peak within the RSS peak');
+      assert.ok(data.bareNode && data.bareNode.rssBytes < side.idleBytes, 'a node that runs nothing is smaller than a sidecar');
     }
+    assert.ok(data.bareNode!.privateBytes > 0 && data.bareNode!.privateBytes < data.bareNode!.rssBytes, 'bare node: private pages are a part of its RSS');
   });
 
   await t.test('scenario 5b: control-plane push to simulated sidecars', { skip: mesh && `scenario 5b: ${mesh}` }, async () => {
