@@ -102,35 +102,41 @@ export interface ConstantRateLoad {
   readonly dir: string;
 }
 
+/** h2load opens connections at most once per millisecond (`--rate-period` takes whole ms). */
+const STAGGER_MAX_RPS = 1000;
+
 /**
  * Latency at a constant request rate with `h2load --h1 --rps`: each connection sends at
  * rps/connections, and latency is measured from the moment a request is sent.
  *
- * Arrivals are uniform, as in Istio's published latency runs (fortio with `uniform: true`): the
- * connections open one per 1/rps (`-r1 --rate-period`, whole milliseconds in h2load) and each
- * one's send timer starts when it connects, so requests leave one at a time instead of every
- * connection firing in the same instant. Without the stagger, 16 connections at 1,000 req/s are
- * bursts of 16 requests every 16 ms, and p99 measures how a proxy drains a queue of 16 rather than
- * the latency it adds. h2load's rate mode takes a request count (`-n`) instead of a duration, so the
- * warm-up is the leading part of the log, left out by start time.
+ * Up to 1,000 req/s, arrivals are uniform, as in Istio's published latency runs (fortio with
+ * `uniform: true`): the connections open one per 1/rps (`-r1 --rate-period`) and each one's send
+ * timer starts when it connects, so requests leave one at a time instead of every connection firing
+ * in the same instant. Without the stagger, 16 connections at 1,000 req/s are bursts of 16 requests
+ * every 16 ms, and p99 measures how a proxy drains a queue of 16 rather than the latency it adds.
+ * h2load's rate mode takes a request count (`-n`) instead of a duration, so the warm-up is the
+ * leading part of the log, left out by start time. Above 1,000 req/s the stagger would be below
+ * h2load's millisecond resolution (and its timers' too), and a fixed count would make a saturated
+ * target's run last as long as it takes: such runs are timed (`-D`) instead.
  */
 export async function measureLatency(load: ConstantRateLoad): Promise<LatencyResult> {
   const logFile = join(load.dir, `h2load-${process.hrtime.bigint()}.tsv`);
+  const staggered = load.rps <= STAGGER_MAX_RPS;
   const perConnection = Math.max(1, Math.round((load.rps * (load.seconds + load.warmupSeconds)) / load.connections));
   const args = [
     '--h1',
     `-c${load.connections}`,
     `--rps=${(load.rps / load.connections).toFixed(3)}`,
-    `-n${perConnection * load.connections}`,
-    '-r1',
-    `--rate-period=${Math.max(1, Math.round(1000 / load.rps))}ms`,
+    ...(staggered
+      ? [`-n${perConnection * load.connections}`, '-r1', `--rate-period=${Math.round(1000 / load.rps)}ms`]
+      : [`-D${Math.round((load.seconds + load.warmupSeconds) * 1000)}ms`]),
     `--log-file=${logFile}`,
     ...headerArgs(load.headers ?? {}, ':authority'),
     load.url,
   ];
   const [file, argv] = pinned(H2LOAD!, args);
-  // A saturated target answers slower than the rate: the run then lasts longer than planned.
-  const timeoutMs = ((load.seconds + load.warmupSeconds) * 10 + 30) * 1000;
+  // A staggered run of a target that cannot keep up lasts longer than planned.
+  const timeoutMs = ((load.seconds + load.warmupSeconds) * (staggered ? 10 : 1) + 30) * 1000;
   const { stdout } = await run(file, argv, { timeout: timeoutMs });
   try {
     return parseH2load(stdout, readFileSync(logFile, 'utf8'), load.warmupSeconds);

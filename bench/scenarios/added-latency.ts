@@ -53,7 +53,7 @@ export async function addedLatency(ctx: BenchContext): Promise<{ section: Sectio
     data: { rps, outcomes },
     section: {
       title,
-      setup: `\`h2load --h1 -c${CONNECTIONS} --rps\` at ${formatRps(rps)} req/s in total (half of nginx’s ${formatRps(nginxMax.rps.median)} req/s in this run), connections started 1 ms apart so their sends interleave, percentiles from h2load’s per-request log; all targets run side by side and are measured in turn, round after round. “Added” is the figure minus direct’s.`,
+      setup: `\`h2load --h1 -c${CONNECTIONS} --rps\` at ${formatRps(rps)} req/s in total (half of nginx’s ${formatRps(nginxMax.rps.median)} req/s in this run), percentiles from h2load’s per-request log; all targets run side by side and are measured in turn, round after round. “Added” is the figure minus direct’s.`,
       table,
       notes: [
         'A proxy that cannot sustain the rate is marked saturated: its latency is then queueing, and its p99 is not an added latency.',
