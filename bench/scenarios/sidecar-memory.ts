@@ -2,9 +2,9 @@
  * Scenario 5a: what a sidecar costs in memory — resident set size of both sidecars of the mesh
  * pair when idle and at 1,000 req/s (16 connections, 1 KiB answers).
  */
+import { join } from 'node:path';
 import { folderFor, type BenchContext } from '../lib/context.js';
 import { measureLatency } from '../lib/load.js';
-import { join } from 'node:path';
 import { LOAD_CORE, PROXY_CORE, privateBytes, residentBytes, start } from '../lib/process.js';
 import { formatMs, formatRps, type Section } from '../lib/report.js';
 import { startSekishoMesh, meshUnavailable, type Sidecar } from '../peers/sekisho-mesh.js';
