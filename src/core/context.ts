@@ -75,4 +75,9 @@ export class RequestContext implements RouteInput {
   get headers(): IncomingHttpHeaders {
     return this.req.headers;
   }
+
+  /** One request header (`lowerName` in lower case), as `headers[lowerName]` would give it. */
+  header(lowerName: string): string | undefined {
+    return this.req.header(lowerName);
+  }
 }

@@ -20,7 +20,7 @@ export class BodyLimitFilter implements Filter {
 
   onRequest(ctx: RequestContext): FilterResult {
     if (!ctx.hasBody) return undefined;
-    const declared = ctx.headers['content-length'];
+    const declared = ctx.header('content-length');
     if (declared === undefined) return new ChunkedBodyReader(ctx, this.maxBytes).read();
     return Number(declared) > this.maxBytes ? tooLarge(ctx, this.maxBytes) : undefined;
   }

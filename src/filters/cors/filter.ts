@@ -20,8 +20,8 @@ export class CorsFilter implements Filter {
   constructor(private readonly policy: CorsPolicy) {}
 
   onRequest(ctx: RequestContext): FilterVerdict {
-    const origin = ctx.headers.origin;
-    const preflight = ctx.method === 'OPTIONS' && origin !== undefined && ctx.headers['access-control-request-method'] !== undefined;
+    const origin = ctx.header('origin');
+    const preflight = ctx.method === 'OPTIONS' && origin !== undefined && ctx.header('access-control-request-method') !== undefined;
     if (preflight) return this.answerPreflight(ctx, origin);
     const out = ctx.responseHeaders;
     out.push('vary', 'Origin');

@@ -41,7 +41,7 @@ export class JwtFilter implements Filter {
 
   onRequest(ctx: RequestContext): FilterResult {
     if (ctx.route!.config.auth !== 'required') return undefined;
-    const token = bearerToken(ctx.headers.authorization);
+    const token = bearerToken(ctx.header('authorization'));
     if (token === undefined) return this.refuse(new Rejection('missing', 'a bearer token is required'));
     if (token.length > MAX_TOKEN_LENGTH) return this.refuse(new Rejection('too_large', 'the token is too large'));
     const claims = this.cache.get(token, Date.now());

@@ -85,8 +85,8 @@ function clientKey(ctx: RequestContext, by: ClientKeySource): string {
     const value = ctx.claims?.[by.claim];
     if (typeof value === 'string' || typeof value === 'number') return `jwt:${value}`;
   } else if (by.kind === 'header') {
-    const value = ctx.headers[by.header];
-    if (typeof value === 'string' && value !== '') return `h:${value}`;
+    const value = ctx.header(by.header);
+    if (value !== undefined && value !== '') return `h:${value}`;
   }
   return `ip:${ctx.clientIp}`;
 }

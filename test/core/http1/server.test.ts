@@ -96,6 +96,28 @@ describe('HTTP/1.1 listener on llhttp', () => {
     c.socket.destroy();
   });
 
+  it('reads one header as the header object would have it: any case, repeats joined, first only where node:http keeps one', async () => {
+    const NAMES = ['origin', 'x-list', 'cookie', 'authorization', 'content-type', 'absent'];
+    let seen: { one: (string | undefined)[]; object: (string | undefined)[] } | undefined;
+    handler = (req, res) => {
+      const one = NAMES.map((n) => req.header(n)); // before the object exists: the raw scan
+      const object = NAMES.map((n) => req.headers[n] as string | undefined);
+      seen = { one, object };
+      assert.deepEqual(NAMES.map((n) => req.header(n)), object, 'the same once the object exists');
+      res.writeHead(204, []);
+      res.end();
+    };
+    const c = new Client(port);
+    c.send(
+      'GET / HTTP/1.1\r\nHost: x\r\nORIGIN: https://a.example\r\nX-List: 1\r\nx-list: 2\r\nCookie: a=1\r\ncookie: b=2\r\n' +
+        'Authorization: Bearer one\r\nauthorization: Bearer two\r\nContent-Type: text/plain\r\n\r\n',
+    );
+    await c.until((cl) => cl.responses() === 1, 'the answer');
+    assert.deepEqual(seen!.one, ['https://a.example', '1, 2', 'a=1; b=2', 'Bearer one', 'text/plain', undefined]);
+    assert.deepEqual(seen!.one, seen!.object);
+    c.socket.destroy();
+  });
+
   it('chunks a body of unknown length for HTTP/1.1 and closes after it for HTTP/1.0', async () => {
     handler = (_req, res) => {
       res.writeHead(200, ['content-type', 'text/plain']);

@@ -39,7 +39,7 @@ describe('JWT filter with a hot token', () => {
   function context(token: string): RequestContext {
     return {
       route: { config: { auth: 'required' } },
-      headers: { authorization: `Bearer ${token}` },
+      header: (name: string) => (name === 'authorization' ? `Bearer ${token}` : undefined),
       upstreamHeaders: [],
       claims: undefined,
     } as unknown as RequestContext;

@@ -26,14 +26,15 @@ services:
 `);
 
 function context(route: number, clientIp = '192.0.2.1', extra: Partial<RequestContext> = {}): RequestContext {
-  return {
+  const ctx = {
     route: { config: CONFIG.routes[route] },
     clientIp,
-    headers: {},
+    headers: {} as Record<string, string>,
     claims: undefined,
     responseHeaders: [],
     ...extra,
-  } as unknown as RequestContext;
+  };
+  return { ...ctx, header: (name: string) => ctx.headers[name] } as unknown as RequestContext;
 }
 
 function header(list: readonly string[], name: string): string | undefined {
