@@ -111,7 +111,7 @@ export class UpstreamExchange implements BreakerWaiter {
   private readBody(): void {
     const body = this.body;
     const wantsCopies = this.service.retryPolicy !== undefined || this.service.mirror !== undefined;
-    if (this.replayable || !wantsCopies || !fitsReplayBuffer(body, this.ctx.req.headers['content-length'])) return this.admit();
+    if (this.replayable || !wantsCopies || !fitsReplayBuffer(body, this.ctx.header('content-length'))) return this.admit();
     this.phase = 'reading-body';
     readReplayable(body as Readable).then(
       (buffer) => {

@@ -62,7 +62,7 @@ export class Proxy implements ExchangeOwner, RequestOwner {
    */
   private forward(ctx: RequestContext): void {
     const service = ctx.route!.service;
-    const stickyHash = service.sticky?.hash(ctx.headers);
+    const stickyHash = service.sticky?.hash(ctx);
     const endpoints = service.split === undefined ? service.all : service.split.choose(ctx, stickyHash);
     const fault = service.fault;
     let delayMs = 0;

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Endpoint } from './endpoint.js';
 
 /**
@@ -9,20 +8,22 @@ import type { Endpoint } from './endpoint.js';
  *
  * Hashes are 32-bit FNV-1a, computed without allocating.
  */
+/** Where a request's headers are read one at a time (a `RequestContext`). */
+export interface HeaderSource {
+  /** The header `lowerName` (lower case), repeats joined, or undefined. */
+  header(lowerName: string): string | undefined;
+}
+
 export class StickyKey {
   constructor(private readonly source: { readonly header?: string; readonly cookie?: string }) {}
 
   /** The key's hash for this request, or undefined when the request does not carry the key. */
-  hash(headers: IncomingHttpHeaders): number | undefined {
-    const value = this.source.header !== undefined ? firstValue(headers[this.source.header]) : cookieValue(headers.cookie, this.source.cookie!);
+  hash(request: HeaderSource): number | undefined {
+    const value = this.source.header !== undefined ? request.header(this.source.header) : cookieValue(request.header('cookie'), this.source.cookie!);
     // Avalanched: FNV alone leaves similar keys (`user-1`, `user-2`) close together, which skews
     // the split of sequential ids between versions.
     return value === undefined || value === '' ? undefined : mixHashes(hashString(value), 0);
   }
-}
-
-function firstValue(value: string | string[] | undefined): string | undefined {
-  return typeof value === 'string' || value === undefined ? value : value[0];
 }
 
 /** The value of cookie `name` in a `Cookie` header (`a=1; b=2`), or undefined. */

@@ -5,6 +5,7 @@ import type { TrafficRule } from '../../../src/config/types.js';
 import { EndpointSet } from '../../../src/core/service/endpoint-set.js';
 import { TrafficSplit } from '../../../src/core/service/split.js';
 import { StickyKey } from '../../../src/core/service/sticky.js';
+import { headerSource } from '../../helpers/headers.js';
 
 function sets() {
   const byVersion = new Map<string, EndpointSet>();
@@ -71,7 +72,7 @@ describe('traffic split', () => {
     const sticky = new StickyKey({ header: 'x-user' });
     let onV2Before = 0;
     for (let user = 0; user < 2000; user++) {
-      const hash = sticky.hash({ 'x-user': `user-${user}` });
+      const hash = sticky.hash(headerSource({ 'x-user': `user-${user}` }));
       const v = before.choose(input('/'), hash).version;
       assert.equal(before.choose(input('/'), hash).version, v);
       if (v === 'v2') {

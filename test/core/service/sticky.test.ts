@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Endpoint } from '../../../src/core/service/endpoint.js';
+import { headerSource } from '../../helpers/headers.js';
 import { cookieValue, hashString, mixHashes, rendezvous, StickyKey } from '../../../src/core/service/sticky.js';
 import type { UpstreamTransport } from '../../../src/core/upstream/transport.js';
 
@@ -10,12 +11,12 @@ function endpoints(n: number): Endpoint[] {
 
 describe('sticky keys', () => {
   it('reads the key from a header or a cookie', () => {
-    assert.equal(new StickyKey({ header: 'x-user' }).hash({ 'x-user': 'ann' }), mixHashes(hashString('ann'), 0));
-    assert.equal(new StickyKey({ header: 'x-user' }).hash({}), undefined);
-    assert.equal(new StickyKey({ cookie: 'sid' }).hash({ cookie: 'a=1; sid=xyz; b=2' }), mixHashes(hashString('xyz'), 0));
+    assert.equal(new StickyKey({ header: 'x-user' }).hash(headerSource({ 'x-user': 'ann' })), mixHashes(hashString('ann'), 0));
+    assert.equal(new StickyKey({ header: 'x-user' }).hash(headerSource({})), undefined);
+    assert.equal(new StickyKey({ cookie: 'sid' }).hash(headerSource({ cookie: 'a=1; sid=xyz; b=2' })), mixHashes(hashString('xyz'), 0));
     assert.equal(cookieValue('sidx=1; sid=2', 'sid'), '2');
     assert.equal(cookieValue('a=1', 'sid'), undefined);
-    assert.equal(new StickyKey({ cookie: 'sid' }).hash({ cookie: 'sid=' }), undefined, 'an empty key is no key');
+    assert.equal(new StickyKey({ cookie: 'sid' }).hash(headerSource({ cookie: 'sid=' })), undefined, 'an empty key is no key');
   });
 
   it('rendezvous hashing is stable, spreads keys, and moves only the keys of a removed endpoint', () => {
